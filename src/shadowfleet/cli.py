@@ -1,0 +1,370 @@
+"""The ``shadowfleet`` command.
+
+Exit codes: 0 success, 1 usage or configuration error, 2 input or store error (an
+unreadable input, a missing store). Every long command shows progress and ends with a
+summary.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shadowfleet import __version__
+from shadowfleet.config import Config, dump_config, load_config
+from shadowfleet.errors import ConfigError, InputError, QueryError, ShadowfleetError
+from shadowfleet.ingest.runner import IngestOptions, SourceReport, ingest_paths
+from shadowfleet.ingest.tables import FIELD_ALIASES
+from shadowfleet.store import catalog
+from shadowfleet.store.export import ExportFilter, export_table
+from shadowfleet.store.lake import Store
+
+app = typer.Typer(
+    name="shadowfleet",
+    help="Find ships that evade sanctions at sea, from AIS data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+StoreOption = Annotated[Path, typer.Option("--store", "-s", help="Store directory.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML configuration file.")]
+
+
+def _fail(exc: ShadowfleetError) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(exc.exit_code)
+
+
+def _parse_time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"{option}: not an ISO 8601 time: {text!r} (e.g. 2020-06-30T12:00:00Z)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse_columns(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    mapping: dict[str, str] = {}
+    for item in text.split(","):
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise ConfigError(f"--columns: expected field=column pairs, got {item!r}")
+        if field.strip() not in FIELD_ALIASES:
+            raise ConfigError(f"--columns: unknown field {field.strip()!r}; fields: {', '.join(FIELD_ALIASES)}")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        console.print(f"shadowfleet {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[list[Path], typer.Argument(help="NMEA, CSV or Parquet files (plain, gzip, bzip2, xz or zip).")],
+    store: StoreOption,
+    config: ConfigOption = None,
+    default_time: Annotated[
+        str | None, typer.Option(help="ISO time for NMEA messages nothing in the data dates.")
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(help="Column mapping for other CSVs: field=column,... (fields: mmsi, timestamp, lat...)."),
+    ] = None,
+    time_format: Annotated[str | None, typer.Option(help="strftime format of CSV timestamps.")] = None,
+    receiver_class: Annotated[
+        str | None, typer.Option(help="Receiver class of CSV rows: terrestrial, satellite or unknown.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Read AIS inputs into the store (re-ingesting the same input adds nothing)."""
+    try:
+        settings = load_config(config)
+        if receiver_class not in (None, "terrestrial", "satellite", "unknown"):
+            raise ConfigError("--receiver-class must be terrestrial, satellite or unknown")
+        options = IngestOptions(
+            default_time=_parse_time(default_time, "--default-time"),
+            column_map=_parse_columns(columns),
+            time_format=time_format,
+            receiver_class=receiver_class,
+        )
+        reports = run_ingest(Store(store, settings.store, create=True), inputs, settings, options, quiet=quiet)
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(2)
+
+
+def run_ingest(
+    store: Store, inputs: list[Path], settings: Config, options: IngestOptions, *, quiet: bool = False
+) -> list[SourceReport]:
+    """Ingest with a progress bar and print the summary (used by ``ingest`` and ``demo``)."""
+    started = time.perf_counter()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(Path(name).name[-40:], total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        reports = ingest_paths(store, list(inputs), settings, options, on_progress)
+    catalog.refresh_catalog(store)
+    print_ingest_summary(reports, time.perf_counter() - started)
+    return reports
+
+
+def print_ingest_summary(reports: list[SourceReport], elapsed_s: float) -> None:
+    """Rich tables: one row per input, then rejects by reason and what else was counted."""
+    table = Table(title="Ingest", title_justify="left")
+    for column in (
+        "input",
+        "format",
+        "status",
+        "read",
+        "positions",
+        "statics",
+        "AtoN",
+        "base st.",
+        "rejected",
+        "dupl.",
+        "time range (UTC)",
+    ):
+        table.add_column(
+            column,
+            justify="right"
+            if column in ("read", "positions", "statics", "AtoN", "base st.", "rejected", "dupl.")
+            else "left",
+        )
+    rejects: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    for r in reports:
+        rejects.update(r.rejects)
+        counts.update(r.counts)
+        span = ""
+        if r.time_min and r.time_max:
+            span = f"{r.time_min:%Y-%m-%d %H:%M} → {r.time_max:%Y-%m-%d %H:%M}"
+        status = {
+            "ingested": "[green]ingested",
+            "skipped": "[yellow]skipped",
+            "failed": "[red]failed",
+            "empty": "[yellow]empty",
+        }.get(r.status, r.status)
+        table.add_row(
+            Path(r.name).name,
+            r.format or "?",
+            status,
+            f"{r.units_read:,} {r.unit}" if r.units_read else "",
+            f"{r.rows['positions']:,}",
+            f"{r.rows['statics']:,}",
+            f"{r.rows['aids_to_navigation']:,}",
+            f"{r.rows['base_stations']:,}",
+            f"{sum(r.rejects.values()):,}",
+            f"{r.duplicates:,}",
+            span,
+        )
+    console.print(table)
+    for r in reports:
+        if r.message and r.status in ("failed", "skipped", "empty"):
+            colour = "red" if r.status == "failed" else "yellow"
+            console.print(
+                f"[{colour}]{r.status}[/]: {r.message}"
+                if r.status == "failed"
+                else f"[{colour}]{Path(r.name).name}: {r.message}"
+            )
+    if rejects:
+        reasons = Table(title="Rejected, by reason (samples in the rejects table)", title_justify="left")
+        reasons.add_column("reason")
+        reasons.add_column("count", justify="right")
+        for reason, n in rejects.most_common():
+            reasons.add_row(reason, f"{n:,}")
+        console.print(reasons)
+    notes = []
+    unsupported = {k.split(".", 1)[1]: v for k, v in counts.items() if k.startswith("unsupported_type.") and v}
+    if unsupported:
+        listed = ", ".join(f"{t}: {n:,}" for t, n in sorted(unsupported.items(), key=lambda kv: -kv[1])[:12])
+        notes.append(f"unsupported message types (counted, not stored): {listed}")
+    sources = {k.split(".", 1)[1]: v for k, v in counts.items() if k.startswith("time_source.") and v}
+    if sources:
+        notes.append(
+            "timestamps from: " + ", ".join(f"{s} {n:,}" for s, n in sorted(sources.items(), key=lambda kv: -kv[1]))
+        )
+    ignored = {k.split(".", 1)[1]: v for k, v in counts.items() if k.startswith("ignored.") and v}
+    if ignored:
+        notes.append("lines ignored: " + ", ".join(f"{k} {v:,}" for k, v in ignored.items()))
+    nulled = {k.split(".", 1)[1]: v for k, v in counts.items() if k.startswith("nulled.") and v}
+    if nulled:
+        notes.append("out-of-range values set to null: " + ", ".join(f"{k} {v:,}" for k, v in nulled.items()))
+    if counts.get("tag_block.checksum_mismatch"):
+        notes.append(f"tag blocks with a wrong checksum (fields kept): {counts['tag_block.checksum_mismatch']:,}")
+    if rejects.get("missing_timestamp"):
+        notes.append("[yellow]some messages had no timestamp: pass --default-time to keep them")
+    for note in notes:
+        console.print(f"• {note}")
+    total_units = sum(r.units_read for r in reports)
+    console.print(
+        f"[bold]{len(reports)} input(s), {total_units:,} lines/rows in {elapsed_s:.1f} s"
+        + (f" ({total_units / elapsed_s:,.0f}/s)" if elapsed_s > 0 else "")
+    )
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="DuckDB SQL over the store's views (positions, statics, sources...).")],
+    store: StoreOption,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    limit: Annotated[int, typer.Option(help="Most rows printed as a table.")] = 50,
+) -> None:
+    """Run SQL over the store and print the result."""
+    try:
+        if output not in ("table", "csv", "json"):
+            raise ConfigError("--format must be table, csv or json")
+        handle = Store(store)
+        connection = catalog.connect(handle)
+        try:
+            result = catalog.fetch(connection, sql)
+        except Exception as exc:  # duckdb raises many error classes
+            raise QueryError(f"query failed: {exc}") from exc
+        finally:
+            connection.close()
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    if output == "csv":
+        sys.stdout.write(result.write_csv())
+    elif output == "json":
+        sys.stdout.write(result.write_json() + "\n")
+    else:
+        print_frame(result, limit)
+
+
+def print_frame(frame: pl.DataFrame, limit: int = 50, title: str | None = None) -> None:
+    """Print a frame as a Rich table (first ``limit`` rows)."""
+    table = Table(title=title, title_justify="left")
+    for name in frame.columns:
+        table.add_column(name, overflow="fold")
+    for row in frame.head(limit).iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+    if frame.height > limit:
+        console.print(f"({frame.height:,} rows, {limit} shown; use --limit or --format csv)")
+    else:
+        console.print(f"({frame.height:,} rows)")
+
+
+@app.command()
+def export(
+    table: Annotated[
+        str, typer.Argument(help="positions, statics, rejects, sources... (later: events, vessels, trade).")
+    ],
+    store: StoreOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .parquet, .csv or .geojson.")],
+    mmsi: Annotated[list[int] | None, typer.Option(help="Only these MMSIs (repeatable).")] = None,
+    start: Annotated[str | None, typer.Option(help="From this ISO time (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="Until this ISO time (exclusive).")] = None,
+    bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat in degrees.")] = None,
+) -> None:
+    """Write a table of the store to a file."""
+    try:
+        box = None
+        if bbox:
+            parts = [float(v) for v in bbox.split(",")]
+            if len(parts) != 4:
+                raise ConfigError("--bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
+            box = (parts[0], parts[1], parts[2], parts[3])
+        where = ExportFilter(
+            mmsi=tuple(mmsi or ()), start=_parse_time(start, "--start"), end=_parse_time(end, "--end"), bbox=box
+        )
+        written = export_table(Store(store), table, out, where)
+    except ValueError as exc:
+        raise _fail(ConfigError(f"--bbox: {exc}")) from exc
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    console.print(f"wrote {written:,} rows of {table} to {out}")
+
+
+@app.command("config")
+def show_config(config: ConfigOption = None) -> None:
+    """Print the configuration (defaults, or a file merged over them) as TOML."""
+    try:
+        sys.stdout.write(dump_config(load_config(config)))
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def demo(
+    store: Annotated[Path, typer.Option("--store", "-s", help="Store directory to create.")] = Path("shadowfleet-demo"),
+) -> None:
+    """Ingest the bundled real AIS samples (Danish, Norwegian and US feeds) and summarise them."""
+    samples = resources.files("shadowfleet") / "data" / "samples"
+    inputs = sorted(Path(str(p)) for p in samples.iterdir() if p.name != "README.md")
+    try:
+        handle = Store(store, create=True)
+        run_ingest(handle, inputs, Config(), IngestOptions(), quiet=False)
+        connection = catalog.connect(handle)
+        overview = catalog.fetch(
+            connection,
+            """
+            SELECT receiver_class, transponder_class, count(*) AS positions, count(DISTINCT mmsi) AS vessels,
+                   min(timestamp) AS first, max(timestamp) AS last
+            FROM positions GROUP BY ALL ORDER BY positions DESC
+            """,
+        )
+        print_frame(overview, title="Positions in the store")
+        listed = catalog.fetch(
+            connection,
+            """
+            SELECT mmsi, imo, name, call_sign, ship_type, length_m, beam_m, draught_m, sum(n_reports) AS reports
+            FROM statics WHERE imo = 9323340 GROUP BY ALL
+            """,
+        )
+        print_frame(listed, title="TARGALE (IMO 9323340), EU-designated later as 'Tranquil Sea'")
+        connection.close()
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    console.print(f'Store written to {store}/. Try: shadowfleet query --store {store} "SELECT * FROM rejects LIMIT 10"')
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except InputError as exc:  # pragma: no cover - commands catch their own
+        errors.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,225 @@
+"""Every threshold of shadowfleet, as frozen dataclasses that load from and dump to TOML.
+
+A run is reproducible from its configuration: nothing tunable hides in a module
+constant. Each section is a frozen dataclass with documented, unit-carrying field
+names; :class:`Config` groups the sections. ``shadowfleet ... --config F.toml`` reads a
+file holding any subset of the sections (unknown keys are an error, so a typo never
+silently falls back to a default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import tomli_w
+
+from shadowfleet.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """How raw inputs are read and decoded.
+
+    Attributes:
+        max_fragment_line_gap: Most lines allowed between consecutive fragments of a
+            multi-sentence NMEA message linked only by its sequential message id. Real
+            feeds send the fragments back to back; a wider window lets unrelated
+            fragments that reuse the id (0–9) be glued together.
+        max_group_line_gap: The same for fragments linked by an NMEA 4.0 tag-block
+            ``g:`` group, whose group id is far less ambiguous.
+        base_station_time_max_lines: When nothing else dates a message, it takes the
+            UTC clock broadcast by the latest preceding base station (type 4) in the
+            stream, if that report is at most this many lines earlier.
+        satellite_source_patterns: Case-insensitive regular expressions matched against
+            a tag-block ``s:`` source, a Gatehouse header's source fields or a CSV data
+            source column; a match makes the receiver class ``satellite``.
+        terrestrial_talkers: NMEA talker ids of shore infrastructure (IEC 61162-1: AB
+            base station, AD dependent base, AN aid to navigation, AR receiving station,
+            AS limited base station, AT transmitting station, AX repeater, BS legacy
+            base station, SA physical shore station); a sentence relayed by one of
+            them was received terrestrially.
+        epoch_ms_threshold: A numeric timestamp larger than this is in milliseconds,
+            otherwise in seconds (1e11 s is the year 5138; 1e11 ms is 1973).
+        min_valid_time_s: Timestamps before this Unix time (2000-01-01) are invalid;
+            AIS carriage started in 2002.
+        trust_unverified_tag_blocks: Keep the fields of a tag block whose own checksum
+            does not match (counted in the summary) instead of refusing the line. Real
+            feeds add tag fields without updating that checksum; the sentence keeps its
+            own checksum, which is always enforced.
+        nmea_chunk_bytes: Bytes of NMEA text decoded per vectorised batch; bounds
+            memory for files of any size.
+        csv_batch_rows: Rows of a provider CSV or Parquet file normalised per batch.
+    """
+
+    max_fragment_line_gap: int = 100
+    max_group_line_gap: int = 10_000
+    base_station_time_max_lines: int = 20_000
+    satellite_source_patterns: tuple[str, ...] = (
+        r"orbcomm",
+        r"spire",
+        r"exact\s*earth",
+        r"ais_s\b",
+        r"^r?ev\d+$",  # exactEarth's exactView satellites (EV01...) in tag-block sources
+        r"\bsat",
+    )
+    terrestrial_talkers: tuple[str, ...] = ("AB", "AD", "AN", "AR", "AS", "AT", "AX", "BS", "SA")
+    epoch_ms_threshold: float = 1e11
+    min_valid_time_s: float = 946_684_800.0
+    trust_unverified_tag_blocks: bool = True
+    nmea_chunk_bytes: int = 64 * 1024 * 1024
+    csv_batch_rows: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        positive = ("max_fragment_line_gap", "max_group_line_gap", "nmea_chunk_bytes", "csv_batch_rows")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"[ingest] {name} must be positive")
+        for pattern in self.satellite_source_patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"[ingest] satellite_source_patterns: bad regular expression {pattern!r}: {exc}"
+                ) from exc
+
+
+PARQUET_COMPRESSIONS = ("zstd", "snappy", "lz4", "gzip", "brotli", "uncompressed")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """How the Parquet lake is laid out.
+
+    Attributes:
+        vessel_buckets: Number of vessel buckets; ``vessel_bucket`` is a stable hash of
+            the MMSI modulo this, used to co-locate a vessel's rows for the engines.
+        compression: Parquet compression codec.
+        row_group_rows: Rows per Parquet row group.
+    """
+
+    vessel_buckets: int = 64
+    compression: str = "zstd"
+    row_group_rows: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.compression not in PARQUET_COMPRESSIONS:
+            raise ConfigError(f"[store] compression must be one of {', '.join(PARQUET_COMPRESSIONS)}")
+        if self.vessel_buckets < 1 or self.row_group_rows < 1:
+            raise ConfigError("[store] vessel_buckets and row_group_rows must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """All sections of the configuration."""
+
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+
+
+T = TypeVar("T")
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    """Check and convert one TOML value to the field's annotated type."""
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
+        (item_type, _ellipsis) = typing.get_args(annotation)
+        return tuple(_coerce(v, item_type, f"{where}[]") for v in value)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], where)
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported type {annotation!r}")
+
+
+def _section_from_dict(cls: type[T], values: dict[str, Any], where: str) -> T:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"[{where}]: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+    kwargs = {k: _coerce(v, hints[k], f"[{where}] {k}") for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def config_from_dict(values: dict[str, Any]) -> Config:
+    """Build a :class:`Config` from a dict of sections (as parsed from TOML).
+
+    Args:
+        values: ``{section: {key: value}}``; missing sections and keys keep defaults.
+
+    Returns:
+        The configuration.
+
+    Raises:
+        ConfigError: On an unknown section or key, or a value of the wrong type.
+    """
+    hints = typing.get_type_hints(Config)
+    sections = {f.name for f in dataclasses.fields(Config)}
+    unknown = sorted(set(values) - sections)
+    if unknown:
+        raise ConfigError(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(sections))}")
+    kwargs: dict[str, Any] = {}
+    for name, section in values.items():
+        if not isinstance(section, dict):
+            raise ConfigError(f"[{name}] must be a table")
+        kwargs[name] = _section_from_dict(hints[name], section, name)
+    return Config(**kwargs)
+
+
+def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
+    """The configuration as plain TOML-compatible values (tuples become lists)."""
+    out: dict[str, dict[str, Any]] = {}
+    for section in dataclasses.fields(config):
+        values = dataclasses.asdict(getattr(config, section.name))
+        out[section.name] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+    return out
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read a TOML configuration file; ``None`` gives the defaults.
+
+    Raises:
+        ConfigError: When the file is missing, not TOML, or holds invalid values.
+    """
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as handle:
+            values = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return config_from_dict(values)
+
+
+def dump_config(config: Config) -> str:
+    """The configuration as TOML text (every key, with its value)."""
+    return tomli_w.dumps(config_to_dict(config))

@@ -1,0 +1,422 @@
+"""Vectorised decoding of AIS message payloads (ITU-R M.1371-5).
+
+Payload characters are "armoured" six-bit values. The whole buffer is mapped once to
+six-bit values through a 256-entry lookup table; each field of each message type is
+then pulled out of all messages of that type at once, with one gather per payload
+character the field spans and a shift and mask: one array operation per field, never
+one per message.
+
+Values follow pyais (the reference decoder used as the test oracle) bit for bit:
+coordinates are rounded to 1e-6 degree, speeds and courses are tenths. Then the
+"not available" sentinels of the standard become nulls (latitude 91°, longitude 181°,
+speed 102.3 kn, course 360°, heading 511) and values outside the field's defined
+range become nulls too (counted by the caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from shadowfleet.ingest.byteops import Offsets, matrix_strings
+
+ARMOR_TO_SIX = np.full(256, 255, dtype=np.uint8)
+ARMOR_TO_SIX[48:88] = np.arange(0, 40, dtype=np.uint8)  # '0'..'W'
+ARMOR_TO_SIX[96:120] = np.arange(40, 64, dtype=np.uint8)  # '`'..'w'
+
+SIX_TO_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
+"""Six-bit text alphabet: 0–31 are '@', 'A'..'_'; 32–63 are ' '..'?'."""
+
+# Minimum payload bits per message type: the end of the last field shadowfleet reads.
+# Shorter payloads cannot give those fields and are refused as malformed.
+MIN_BITS: dict[int, int] = {1: 137, 2: 137, 3: 137, 4: 134, 5: 422, 18: 133, 19: 301, 21: 272, 24: 160, 27: 94}
+SUPPORTED_TYPES = frozenset(MIN_BITS)
+
+LAT_NOT_AVAILABLE = 91 * 600_000
+LON_NOT_AVAILABLE = 181 * 600_000
+LAT_NOT_AVAILABLE_LR = 91 * 600  # type 27, 1/10 minute
+LON_NOT_AVAILABLE_LR = 181 * 600
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(slots=True)
+class Payloads:
+    """The six-bit payloads of a set of messages.
+
+    Attributes:
+        six: Six-bit value of every byte of the buffer the payloads live in (255 for
+            a byte that is not a payload character).
+        start: Offset in ``six`` of each message's first payload character.
+        nbits: Number of payload bits of each message (characters × 6 − fill bits).
+    """
+
+    six: npt.NDArray[np.uint8]
+    start: Offsets
+    nbits: I64
+
+    def take(self, index: I64) -> Payloads:
+        """The payloads of a subset of messages (sharing the same buffer)."""
+        return Payloads(self.six, self.start[index], self.nbits[index])
+
+    def unsigned(self, start_bit: int, width: int) -> I64:
+        """Unsigned field of ``width`` ≤ 36 bits at ``start_bit``, for every message."""
+        first = start_bit // 6
+        last = (start_bit + width - 1) // 6
+        limit = self.six.size - 1
+        acc = self.six[np.minimum(self.start + first, limit)].astype(np.int64)
+        for c in range(first + 1, last + 1):
+            acc = (acc << 6) | self.six[np.minimum(self.start + c, limit)]
+        acc >>= 6 * (last + 1) - (start_bit + width)
+        result: I64 = acc & ((1 << width) - 1)
+        return result
+
+    def signed(self, start_bit: int, width: int) -> I64:
+        """Two's-complement signed field."""
+        raw = self.unsigned(start_bit, width)
+        sign = 1 << (width - 1)
+        result: I64 = (raw ^ sign) - sign
+        return result
+
+    def text(self, start_bit: int, n_chars: int) -> pl.Series:
+        """Six-bit text field, with padding removed.
+
+        '@' and spaces before the text are padding, the text ends at the next '@',
+        and surrounding spaces are stripped.
+
+        pyais strips only trailing '@' and keeps what follows an '@' inside the field;
+        that is garbage left in the transmitter's buffer ("YONGDUCK@@@@@@@@@@@Q"), so
+        shadowfleet stops at the '@' as gpsd does.
+        """
+        n = self.start.size
+        if n == 0:
+            return pl.Series([], dtype=pl.String)
+        shift = start_bit % 6
+        first = start_bit // 6
+        limit = self.six.size - 1
+        columns = self.start[:, None] + (first + np.arange(n_chars + 1, dtype=np.int64))[None, :]
+        raw = self.six[np.minimum(columns, limit)].astype(np.uint16)
+        values = raw[:, :n_chars] if shift == 0 else ((raw[:, :n_chars] << 6) | raw[:, 1:]) >> (6 - shift)
+        values &= 63
+        # Characters beyond the end of a short payload do not exist: treat them as '@'.
+        available = (self.nbits[:, None] - start_bit) // 6
+        values = np.where(np.arange(n_chars)[None, :] < available, values, 0)
+        chars = SIX_TO_ASCII[values.astype(np.uint8)]
+        column = np.arange(n_chars, dtype=np.int64)[None, :]
+        # Leading '@' and spaces are padding; the text then runs to the next '@'
+        # ("not available" / terminator), and spaces around it are dropped.
+        padding = (chars == ord("@")) | (chars == ord(" "))
+        begin = np.where((~padding).any(axis=1), (~padding).argmax(axis=1), n_chars).astype(np.int64)
+        is_at = (chars == ord("@")) & (column >= begin[:, None])
+        end = np.where(is_at.any(axis=1), is_at.argmax(axis=1), n_chars).astype(np.int64)
+        not_space = (chars != ord(" ")) & (column >= begin[:, None]) & (column < end[:, None])
+        has_text = not_space.any(axis=1)
+        lo = np.where(has_text, begin, 0).astype(np.int64)
+        hi = np.where(has_text, n_chars - not_space[:, ::-1].argmax(axis=1), 0).astype(np.int64)
+        return matrix_strings(chars, lo, hi)
+
+
+def lat_lon_degrees(raw: I64, per_degree: int) -> F64:
+    """Raw coordinate to degrees rounded to 1e-6, exactly as pyais rounds.
+
+    ``round(raw / per_degree, 6)`` computed in integers: the nearest integer to
+    ``raw * 1e6 / per_degree`` never falls on a tie for these scales, so integer
+    floor division reproduces Python's rounding bit for bit.
+    """
+    if per_degree == 600_000:
+        micro = (10 * raw + 3) // 6
+    elif per_degree == 600:
+        micro = (10_000 * raw + 3) // 6
+    else:
+        raise ValueError(f"unsupported coordinate scale {per_degree}")
+    result: F64 = micro / 1e6
+    return result
+
+
+@dataclass(slots=True)
+class Decoded:
+    """Columns decoded from one group of messages.
+
+    Attributes:
+        message: Index of each row's message in the caller's message arrays.
+        columns: Column name → values (NumPy arrays or Polars series), same length.
+        invalid: Per row, the name of the field that makes the row invalid, or "".
+        nulled: Field name → number of values set to null for being out of range.
+    """
+
+    message: I64
+    columns: dict[str, npt.NDArray[np.generic] | pl.Series]
+    invalid: npt.NDArray[np.object_]
+    nulled: dict[str, int] = field(default_factory=dict)
+
+    def subset(self, mask: Mask) -> Decoded:
+        """The rows where ``mask`` is True."""
+        selector = pl.Series(mask)
+        columns = {
+            name: values.filter(selector) if isinstance(values, pl.Series) else values[mask]
+            for name, values in self.columns.items()
+        }
+        return Decoded(self.message[mask], columns, self.invalid[mask], dict(self.nulled))
+
+    def keep(self, mask: Mask) -> None:
+        """Keep only the rows where ``mask`` is True, in place."""
+        kept = self.subset(mask)
+        self.message, self.columns, self.invalid = kept.message, kept.columns, kept.invalid
+
+
+def _positions(lat_raw: I64, lon_raw: I64, lat_na: int, lon_na: int, per_degree: int) -> tuple[F64, F64, Mask, Mask]:
+    """Degrees with sentinels as NaN, and masks of not-available and out-of-range."""
+    not_available = (lat_raw == lat_na) | (lon_raw == lon_na)
+    lat = lat_lon_degrees(lat_raw, per_degree)
+    lon = lat_lon_degrees(lon_raw, per_degree)
+    out_of_range = ~not_available & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    lat = np.where(not_available, np.nan, lat)
+    lon = np.where(not_available, np.nan, lon)
+    return lat, lon, not_available, out_of_range
+
+
+def _nullable(values: F64, keep: Mask) -> F64:
+    return np.where(keep, values, np.nan)
+
+
+def _invalid_labels(n: int, **conditions: Mask) -> npt.NDArray[np.object_]:
+    labels = np.full(n, "", dtype=object)
+    for name, condition in conditions.items():
+        labels[(labels == "") & condition] = name
+    return labels
+
+
+def decode_class_a_positions(p: Payloads, message: I64) -> Decoded:
+    """Types 1, 2, 3: class A position reports."""
+    mmsi = p.unsigned(8, 30)
+    nav_status = p.unsigned(38, 4)
+    sog_raw = p.unsigned(50, 10)
+    lon_raw = p.signed(61, 28)
+    lat_raw = p.signed(89, 27)
+    cog_raw = p.unsigned(116, 12)
+    heading = p.unsigned(128, 9)
+    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE, 600_000)
+    return _movement(
+        p, message, mmsi, lat, lon, bad_position, sog_raw, 1023, 10.0, cog_raw, 3600, 10.0, heading, nav_status
+    )
+
+
+def decode_class_b_positions(p: Payloads, message: I64) -> Decoded:
+    """Types 18 and 19: class B position reports (no navigational status)."""
+    mmsi = p.unsigned(8, 30)
+    sog_raw = p.unsigned(46, 10)
+    lon_raw = p.signed(57, 28)
+    lat_raw = p.signed(85, 27)
+    cog_raw = p.unsigned(112, 12)
+    heading = p.unsigned(124, 9)
+    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE, 600_000)
+    return _movement(p, message, mmsi, lat, lon, bad_position, sog_raw, 1023, 10.0, cog_raw, 3600, 10.0, heading, None)
+
+
+def decode_long_range_positions(p: Payloads, message: I64) -> Decoded:
+    """Type 27: long-range broadcast (1/10-minute positions, whole knots and degrees)."""
+    mmsi = p.unsigned(8, 30)
+    nav_status = p.unsigned(40, 4)
+    lon_raw = p.signed(44, 18)
+    lat_raw = p.signed(62, 17)
+    sog_raw = p.unsigned(79, 6)
+    cog_raw = p.unsigned(85, 9)
+    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE_LR, LON_NOT_AVAILABLE_LR, 600)
+    heading = np.full(message.size, 511, dtype=np.int64)
+    return _movement(p, message, mmsi, lat, lon, bad_position, sog_raw, 63, 1.0, cog_raw, 511, 1.0, heading, nav_status)
+
+
+def _movement(
+    p: Payloads,
+    message: I64,
+    mmsi: I64,
+    lat: F64,
+    lon: F64,
+    bad_position: Mask,
+    sog_raw: I64,
+    sog_na: int,
+    sog_scale: float,
+    cog_raw: I64,
+    cog_na: int,
+    cog_scale: float,
+    heading: I64,
+    nav_status: I64 | None,
+) -> Decoded:
+    sog = sog_raw / sog_scale
+    cog = cog_raw / cog_scale
+    cog_out_of_range = (cog_raw != cog_na) & (cog >= 360.0)
+    heading_out_of_range = (heading != 511) & (heading >= 360)
+    columns: dict[str, npt.NDArray[np.generic] | pl.Series] = {
+        "mmsi": mmsi,
+        "lat": lat,
+        "lon": lon,
+        "sog_kn": _nullable(sog, sog_raw != sog_na).astype(np.float32),
+        "cog_deg": _nullable(cog, (cog_raw != cog_na) & ~cog_out_of_range).astype(np.float32),
+        "heading_deg": _nullable(heading.astype(np.float64), (heading != 511) & ~heading_out_of_range).astype(
+            np.float32
+        ),
+    }
+    if nav_status is not None:
+        columns["nav_status"] = nav_status.astype(np.int8)
+    invalid = _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position)
+    return Decoded(
+        message,
+        columns,
+        invalid,
+        {"cog_deg": int(cog_out_of_range.sum()), "heading_deg": int(heading_out_of_range.sum())},
+    )
+
+
+def valid_mmsi(mmsi: I64) -> Mask:
+    """MMSIs that can identify a station: 1 to 999,999,999 (9 digits)."""
+    result: Mask = (mmsi > 0) & (mmsi <= 999_999_999)
+    return result
+
+
+def imo_check_digit_ok(imo: I64) -> Mask:
+    """IMO ship numbers with seven digits and a valid check digit.
+
+    The last digit is the last digit of the sum of the first six digits weighted
+    7, 6, 5, 4, 3, 2 (IMO Resolution A.1117(30)).
+    """
+    digits = [(imo // 10**k) % 10 for k in range(6, -1, -1)]
+    weighted = sum(d * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True))
+    result: Mask = (imo >= 1_000_000) & (imo <= 9_999_999) & (weighted % 10 == digits[6])
+    return result
+
+
+def _dimensions(p: Payloads, start_bit: int) -> tuple[F64, F64]:
+    """Length and beam in metres from the four reference-point distances (0 = unknown)."""
+    to_bow = p.unsigned(start_bit, 9)
+    to_stern = p.unsigned(start_bit + 9, 9)
+    to_port = p.unsigned(start_bit + 18, 6)
+    to_starboard = p.unsigned(start_bit + 24, 6)
+    length = (to_bow + to_stern).astype(np.float64)
+    beam = (to_port + to_starboard).astype(np.float64)
+    return np.where(length > 0, length, np.nan), np.where(beam > 0, beam, np.nan)
+
+
+def decode_static_voyage(p: Payloads, message: I64) -> Decoded:
+    """Type 5: class A static and voyage related data."""
+    mmsi = p.unsigned(8, 30)
+    imo_raw = p.unsigned(40, 30)
+    length, beam = _dimensions(p, 240)
+    ship_type = p.unsigned(232, 8)
+    draught = p.unsigned(294, 8) / 10.0
+    columns: dict[str, npt.NDArray[np.generic] | pl.Series] = {
+        "mmsi": mmsi,
+        "imo_reported": np.where(imo_raw > 0, imo_raw, -1),
+        "imo": np.where(imo_check_digit_ok(imo_raw), imo_raw, -1),
+        "call_sign": p.text(70, 7),
+        "name": p.text(112, 20),
+        "ship_type": np.where(ship_type > 0, ship_type, -1).astype(np.int16),
+        "length_m": length.astype(np.float32),
+        "beam_m": beam.astype(np.float32),
+        "eta_month": p.unsigned(274, 4),
+        "eta_day": p.unsigned(278, 5),
+        "eta_hour": p.unsigned(283, 5),
+        "eta_minute": p.unsigned(288, 6),
+        "draught_m": np.where(draught > 0, draught, np.nan).astype(np.float32),
+        "destination": p.text(302, 20),
+    }
+    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi)))
+
+
+def decode_class_b_extended_static(p: Payloads, message: I64) -> Decoded:
+    """Type 19: the static half of the extended class B report."""
+    mmsi = p.unsigned(8, 30)
+    length, beam = _dimensions(p, 271)
+    ship_type = p.unsigned(263, 8)
+    columns: dict[str, npt.NDArray[np.generic] | pl.Series] = {
+        "mmsi": mmsi,
+        "name": p.text(143, 20),
+        "ship_type": np.where(ship_type > 0, ship_type, -1).astype(np.int16),
+        "length_m": length.astype(np.float32),
+        "beam_m": beam.astype(np.float32),
+    }
+    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi)))
+
+
+def decode_class_b_static(p: Payloads, message: I64) -> Decoded:
+    """Type 24: class B static data report, part A (name) or part B (type, call sign, size).
+
+    Part B of an auxiliary craft (MMSI 98XXXYYYY) carries its mother ship's MMSI where
+    other vessels carry their dimensions, so it gives no dimensions.
+    """
+    mmsi = p.unsigned(8, 30)
+    part = p.unsigned(38, 2)
+    is_a = part == 0
+    is_b = part == 1
+    too_short_b = is_b & (p.nbits < 162)
+    auxiliary = (mmsi // 10_000_000) == 98
+    length, beam = _dimensions(p, 132)
+    ship_type = p.unsigned(40, 8)
+    name = p.text(40, 20)
+    call_sign = p.text(90, 7)
+    columns: dict[str, npt.NDArray[np.generic] | pl.Series] = {
+        "mmsi": mmsi,
+        "part": part,
+        "name": pl.select(pl.when(pl.Series(is_a)).then(name)).to_series(),
+        "call_sign": pl.select(pl.when(pl.Series(is_b)).then(call_sign)).to_series(),
+        "ship_type": np.where(is_b & (ship_type > 0), ship_type, -1).astype(np.int16),
+        "length_m": np.where(is_b & ~auxiliary, length, np.nan).astype(np.float32),
+        "beam_m": np.where(is_b & ~auxiliary, beam, np.nan).astype(np.float32),
+    }
+    invalid = _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), part_number=~(is_a | is_b), length=too_short_b)
+    return Decoded(message, columns, invalid)
+
+
+def decode_base_stations(p: Payloads, message: I64) -> Decoded:
+    """Type 4: base station report, with the station's UTC clock."""
+    mmsi = p.unsigned(8, 30)
+    lon_raw = p.signed(79, 28)
+    lat_raw = p.signed(107, 27)
+    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE, 600_000)
+    columns: dict[str, npt.NDArray[np.generic] | pl.Series] = {
+        "mmsi": mmsi,
+        "year": p.unsigned(38, 14),
+        "month": p.unsigned(52, 4),
+        "day": p.unsigned(56, 5),
+        "hour": p.unsigned(61, 5),
+        "minute": p.unsigned(66, 6),
+        "second": p.unsigned(72, 6),
+        "lat": lat,
+        "lon": lon,
+    }
+    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position))
+
+
+def decode_aids_to_navigation(p: Payloads, message: I64) -> Decoded:
+    """Type 21: aid-to-navigation report, with the name extension when present."""
+    mmsi = p.unsigned(8, 30)
+    lon_raw = p.signed(164, 28)
+    lat_raw = p.signed(192, 27)
+    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE, 600_000)
+    length, beam = _dimensions(p, 219)
+    # ITU-R M.1371 reserves the extension for names longer than 20 characters, but
+    # real aids to navigation put text there after short names too ("12" +
+    # "SPECIAL MARK"); like pyais, shadowfleet keeps it, appended to the name.
+    name = p.text(43, 20)
+    extension = p.text(272, 14)
+    full_name = pl.select(
+        pl.when((name.str.len_chars() > 0) & (extension.str.len_chars() > 0))
+        .then(pl.concat_str([name, extension]))
+        .otherwise(name)
+    ).to_series()
+    columns: dict[str, npt.NDArray[np.generic] | pl.Series] = {
+        "mmsi": mmsi,
+        "aid_type": p.unsigned(38, 5).astype(np.int8),
+        "name": full_name,
+        "lat": lat,
+        "lon": lon,
+        "length_m": length.astype(np.float32),
+        "beam_m": beam.astype(np.float32),
+        "off_position": p.unsigned(259, 1).astype(bool),
+        "virtual_aid": p.unsigned(269, 1).astype(bool),
+    }
+    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position))

@@ -1,0 +1,1 @@
+"""The store: a Parquet lake with a DuckDB catalog."""

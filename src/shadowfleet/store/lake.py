@@ -1,0 +1,273 @@
+"""The Parquet lake: shadowfleet's embedded store.
+
+Layout of a store directory::
+
+    positions/date=YYYY-MM-DD/part-<source>-<batch>.parquet   sorted by (vessel_bucket, mmsi, timestamp)
+    statics/part-<source>-<batch>.parquet
+    aids_to_navigation/..., base_stations/..., rejects/...     (same naming)
+    sources.parquet                                           one row per ingested input
+    catalog.duckdb                                            a view per table
+    _staging/<source>/                                        an ingest in progress
+
+Writes are atomic per input. An ingest writes every file of one input into
+``_staging/<source>/``; committing writes a ``COMMIT.json`` journal, moves the staged
+files into the lake, rewrites ``sources.parquet`` and removes the staging folder. A run
+killed before the journal leaves nothing visible (the staging folder is discarded
+when the store is next opened); a run killed after it is completed on next open. So a
+reader never sees half an input, and re-ingesting an input whose source id is in
+``sources.parquet`` adds nothing.
+
+Only one process may write a store at a time (an exclusive lock on ``.lock``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from shadowfleet import schemas
+from shadowfleet.config import StoreConfig
+from shadowfleet.errors import StoreError
+
+STAGING: Final = "_staging"
+SOURCES_FILE: Final = "sources.parquet"
+CATALOG_FILE: Final = "catalog.duckdb"
+PARTITIONED: Final = frozenset({"positions"})
+LAKE_TABLES: Final = ("positions", "statics", "aids_to_navigation", "base_stations", "rejects")
+POSITION_KEY: Final = (
+    "mmsi",
+    "timestamp",
+    "lat",
+    "lon",
+    "sog_kn",
+    "cog_deg",
+    "heading_deg",
+    "nav_status",
+    "msg_type",
+)
+"""Columns that make two position rows the same report (receiver and provenance aside)."""
+
+
+def vessel_bucket(mmsi: npt.NDArray[np.int64], buckets: int) -> npt.NDArray[np.int32]:
+    """Stable bucket of each MMSI: SplitMix64's finaliser of the MMSI, modulo ``buckets``.
+
+    Python's and Polars' hashes change between processes or versions; this one is
+    fixed arithmetic, so a vessel stays in its bucket forever.
+    """
+    with np.errstate(over="ignore"):
+        z = mmsi.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    result: npt.NDArray[np.int32] = (z % np.uint64(buckets)).astype(np.int32)
+    return result
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path, config: StoreConfig) -> None:
+    """Write a Parquet file under a temporary name and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        frame.write_parquet(
+            temporary,
+            compression=config.compression,  # type: ignore[arg-type]  # validated by StoreConfig
+            row_group_size=config.row_group_rows,
+        )
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StoreError(f"cannot write {path}: {exc}") from exc
+
+
+class Store:
+    """A store directory (see the module docstring).
+
+    Args:
+        root: The directory; created when ``create`` is True.
+        config: Store configuration.
+        create: Create the directory when it does not exist.
+
+    Raises:
+        StoreError: When the directory does not exist and ``create`` is False, or is
+            not a shadowfleet store.
+    """
+
+    def __init__(self, root: str | Path, config: StoreConfig | None = None, *, create: bool = False) -> None:
+        self.root = Path(root)
+        self.config = config or StoreConfig()
+        if not self.root.exists():
+            if not create:
+                raise StoreError(f"{self.root}: no such store (run `shadowfleet ingest` first)")
+            self.root.mkdir(parents=True)
+        elif not self.root.is_dir():
+            raise StoreError(f"{self.root}: not a directory")
+
+    # ------------------------------------------------------------------ locking
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's write lock; recover any interrupted ingest first."""
+        lock_path = self.root / ".lock"
+        with open(lock_path, "a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise StoreError(f"{self.root}: another shadowfleet process is writing this store") from exc
+            try:
+                self.recover()
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def recover(self) -> list[str]:
+        """Finish committed ingests and discard uncommitted ones.
+
+        Returns:
+            Source ids whose commit was completed.
+        """
+        staging = self.root / STAGING
+        completed: list[str] = []
+        if not staging.exists():
+            return completed
+        for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
+            journal = folder / "COMMIT.json"
+            if journal.exists():
+                self._apply_commit(folder, json.loads(journal.read_text()))
+                completed.append(folder.name)
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+        return completed
+
+    # ------------------------------------------------------------------ reading
+    def table_files(self, table: str) -> list[Path]:
+        """The Parquet files of a table in the lake."""
+        if table == "sources":
+            path = self.root / SOURCES_FILE
+            return [path] if path.exists() else []
+        folder = self.root / table
+        if not folder.exists():
+            return []
+        pattern = "date=*/*.parquet" if table in PARTITIONED else "*.parquet"
+        return sorted(folder.glob(pattern))
+
+    def scan(self, table: str) -> pl.LazyFrame:
+        """A lazy scan of a table (empty with the table's schema when it has no data)."""
+        schema = schemas.TABLES[table]
+        files = self.table_files(table)
+        if not files:
+            return schemas.empty(schema).lazy()
+        return pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore").select(list(schema))
+
+    def sources(self) -> pl.DataFrame:
+        """The ``sources`` table."""
+        return self.scan("sources").collect()
+
+    def has_source(self, source_id: str) -> bool:
+        """Whether an input with this source id was committed."""
+        return bool(self.sources().filter(pl.col("source_id") == source_id).height)
+
+    # ------------------------------------------------------------------ writing
+    def stage(self, source_id: str) -> StagedSource:
+        """Start writing one input; see :class:`StagedSource`."""
+        return StagedSource(self, source_id)
+
+    def _apply_commit(self, folder: Path, journal: dict[str, Any]) -> None:
+        for relative in journal["files"]:
+            staged = folder / relative
+            final = self.root / relative
+            if staged.exists():
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+        row = pl.DataFrame([journal["source"]]).with_columns(
+            pl.col(c).str.to_datetime(time_zone="UTC", time_unit="us")
+            for c in ("ingested_at", "time_min", "time_max")
+            if c in journal["source"]
+        )
+        row = schemas.conform(row, schemas.SOURCES)
+        existing = self.sources().filter(pl.col("source_id") != journal["source"]["source_id"])
+        write_parquet_atomic(pl.concat([existing, row]), self.root / SOURCES_FILE, self.config)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class StagedSource:
+    """The files of one input being ingested, kept apart until :meth:`commit`.
+
+    Batches are written as they are decoded, so memory stays bounded for inputs of
+    any size. Position rows identical to a row already in the lake or in an earlier
+    batch (same vessel, time, position and motion) are dropped and counted.
+    """
+
+    def __init__(self, store: Store, source_id: str) -> None:
+        self.store = store
+        self.source_id = source_id
+        self.folder = store.root / STAGING / source_id
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
+        self.files: list[str] = []
+        self.batches = 0
+        self.duplicates = 0
+
+    def write(self, tables: dict[str, pl.DataFrame]) -> None:
+        """Write one batch of each table.
+
+        Args:
+            tables: Table name → frame conformed to its schema.
+        """
+        batch = self.batches
+        self.batches += 1
+        for table, frame in tables.items():
+            if frame.height == 0:
+                continue
+            if table == "positions":
+                self._write_positions(frame, batch)
+            else:
+                self._write(f"{table}/part-{self.source_id}-{batch:05d}.parquet", frame)
+
+    def _write(self, relative: str, frame: pl.DataFrame) -> None:
+        write_parquet_atomic(frame, self.folder / relative, self.store.config)
+        self.files.append(relative)
+
+    def _write_positions(self, frame: pl.DataFrame, batch: int) -> None:
+        before = frame.height
+        frame = frame.unique(subset=list(POSITION_KEY), keep="first", maintain_order=True)
+        frame = frame.with_columns(pl.col("timestamp").dt.date().alias("_date"))
+        for (day,), rows in frame.group_by("_date", maintain_order=True):
+            partition = f"positions/date={day}"
+            existing = sorted((self.store.root / partition).glob("*.parquet")) + sorted(
+                (self.folder / partition).glob("*.parquet")
+            )
+            new = rows.drop("_date")
+            if existing:
+                seen = pl.scan_parquet(existing).select(list(POSITION_KEY)).unique().collect()
+                new = new.join(seen, on=list(POSITION_KEY), how="anti", nulls_equal=True)
+            if new.height == 0:
+                continue
+            new = new.sort(["vessel_bucket", "mmsi", "timestamp"])
+            self._write(f"{partition}/part-{self.source_id}-{batch:05d}.parquet", new)
+            before -= new.height
+        self.duplicates += before
+
+    def commit(self, source_row: dict[str, Any]) -> None:
+        """Make the input visible: journal, move the files, record the source."""
+        row = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in source_row.items()}
+        journal = {"source": row, "files": self.files}
+        path = self.folder / "COMMIT.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(journal))
+        os.replace(temporary, path)
+        self.store._apply_commit(self.folder, journal)
+
+    def abort(self) -> None:
+        """Discard everything staged."""
+        shutil.rmtree(self.folder, ignore_errors=True)
