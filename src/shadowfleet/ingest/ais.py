@@ -1,10 +1,10 @@
 """Vectorised decoding of AIS message payloads (ITU-R M.1371-5).
 
-Payload characters are "armoured" six-bit values. The whole buffer is mapped once to
-six-bit values through a 256-entry lookup table; each field of each message type is
-then pulled out of all messages of that type at once, with one gather per payload
-character the field spans and a shift and mask: one array operation per field, never
-one per message.
+Payload characters are "armoured" six-bit values. Each field of each message type is
+pulled out of all messages of that type at once: the payload characters it spans are
+gathered (each character position once per message group, cached) and mapped to
+six-bit values arithmetically, then combined with shifts and a mask: a few array
+operations per field, never one per message.
 
 Values follow pyais (the reference decoder used as the test oracle) bit for bit:
 coordinates are rounded to 1e-6 degree, speeds and courses are tenths. Then the
@@ -23,9 +23,34 @@ import polars as pl
 
 from shadowfleet.ingest.byteops import Offsets, matrix_strings
 
-ARMOR_TO_SIX = np.full(256, 255, dtype=np.uint8)
-ARMOR_TO_SIX[48:88] = np.arange(0, 40, dtype=np.uint8)  # '0'..'W'
-ARMOR_TO_SIX[96:120] = np.arange(40, 64, dtype=np.uint8)  # '`'..'w'
+
+def six_bit(armoured: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """Six-bit values of armoured payload characters ('0'..'W' → 0..39, '`'..'w' → 40..63).
+
+    Arithmetic rather than a table lookup: it vectorises better. Characters outside the
+    alphabet give meaningless values; :func:`invalid_armour` finds them.
+    """
+    shifted = armoured - np.uint8(48)
+    result: npt.NDArray[np.uint8] = (shifted - np.uint8(8) * (shifted >= 40)) & np.uint8(63)
+    return result
+
+
+def invalid_armour(text: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+    """Bytes that are not payload characters (outside '0'..'W' and '`'..'w').
+
+    With ``t = byte - 48`` (wrapping), payload characters are ``t < 40`` and
+    ``48 <= t < 72``; so a byte is invalid when ``t >= 72`` or ``40 <= t < 48``,
+    the latter being ``t & 0xF8 == 40``. Computed in place to spare memory passes.
+    """
+    shifted = np.subtract(text, np.uint8(48))
+    invalid = shifted >= 72
+    np.bitwise_and(shifted, np.uint8(0xF8), out=shifted)
+    invalid |= shifted == 40
+    return invalid
+
+
+_CHAR_WEIGHTS = np.array([64**k for k in range(9, -1, -1)], dtype=np.int64)
+"""Weights of ten six-bit characters in a 60-bit word, first character highest."""
 
 SIX_TO_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
 """Six-bit text alphabet: 0–31 are '@', 'A'..'_'; 32–63 are ' '..'?'."""
@@ -45,35 +70,79 @@ F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
 
-@dataclass(slots=True)
 class Payloads:
     """The six-bit payloads of a set of messages.
 
-    Attributes:
-        six: Six-bit value of every byte of the buffer the payloads live in (255 for
-            a byte that is not a payload character).
-        start: Offset in ``six`` of each message's first payload character.
+    Args:
+        armoured: The text the payloads live in (armoured characters, already checked
+            to be in the alphabet), followed by at least 64 bytes of padding so that
+            reads past a short payload stay in bounds.
+        start: Offset in ``armoured`` of each message's first payload character.
         nbits: Number of payload bits of each message (characters × 6 − fill bits).
     """
 
-    six: npt.NDArray[np.uint8]
-    start: Offsets
-    nbits: I64
+    def __init__(self, armoured: npt.NDArray[np.uint8], start: Offsets, nbits: I64) -> None:
+        self.armoured = armoured
+        self.start = start
+        self.nbits = nbits
+        self.n_chars = (nbits + 5) // 6
+        self._rows = np.zeros((start.size, 0), dtype=np.uint8)
+        self._six = np.zeros((start.size, 0), dtype=np.uint8)
+        self._words: list[I64] = []
 
     def take(self, index: I64) -> Payloads:
         """The payloads of a subset of messages (sharing the same buffer)."""
-        return Payloads(self.six, self.start[index], self.nbits[index])
+        return Payloads(self.armoured, self.start[index], self.nbits[index])
+
+    def rows(self, width: int) -> npt.NDArray[np.uint8]:
+        """The first ``width`` armoured characters of every payload, one row each.
+
+        Each message's characters are copied as one contiguous row (a strided view of
+        the text indexed by message), so each payload is read once, in order. Rows
+        are cached; the width grows to cover the longest payload (up to 96).
+        """
+        if width > self._rows.shape[1]:
+            longest = int(self.n_chars.max(initial=0))
+            width = min(max(width, min(longest, 96)), self.armoured.size)
+            view = np.lib.stride_tricks.sliding_window_view(self.armoured, width)
+            self._rows = view[np.minimum(self.start, view.shape[0] - 1)]
+            self._six = six_bit(self._rows)
+        return self._rows[:, :width]
+
+    def window(self, first: int, width: int) -> npt.NDArray[np.uint8]:
+        """Six-bit values of characters ``first .. first + width - 1`` of every payload.
+
+        Returns:
+            ``(n, width)`` array (characters past a payload's end are meaningless).
+        """
+        self.rows(first + width)
+        return self._six[:, first : first + width]
+
+    def _word(self, index: int) -> I64:
+        """Payload bits ``60 * index .. 60 * index + 59`` of every message, as integers.
+
+        Ten six-bit characters make one 60-bit word; fields are cut from words with
+        shifts and masks.
+        """
+        while len(self._words) <= index:
+            k = len(self._words)
+            chars = self.window(10 * k, 10).astype(np.int64)
+            self._words.append(chars @ _CHAR_WEIGHTS)
+        return self._words[index]
 
     def unsigned(self, start_bit: int, width: int) -> I64:
-        """Unsigned field of ``width`` ≤ 36 bits at ``start_bit``, for every message."""
-        first = start_bit // 6
-        last = (start_bit + width - 1) // 6
-        limit = self.six.size - 1
-        acc = self.six[np.minimum(self.start + first, limit)].astype(np.int64)
-        for c in range(first + 1, last + 1):
-            acc = (acc << 6) | self.six[np.minimum(self.start + c, limit)]
-        acc >>= 6 * (last + 1) - (start_bit + width)
-        result: I64 = acc & ((1 << width) - 1)
+        """Unsigned field of ``width`` ≤ 60 bits at ``start_bit``, for every message."""
+        end_bit = start_bit + width
+        first_word, last_word = start_bit // 60, (end_bit - 1) // 60
+        if first_word == last_word:
+            shift = 60 * (first_word + 1) - end_bit
+            result: I64 = (self._word(first_word) >> shift) & ((1 << width) - 1)
+            return result
+        high_bits = 60 * last_word - start_bit
+        low_bits = width - high_bits
+        high = self._word(first_word) & ((1 << high_bits) - 1)
+        low = self._word(last_word) >> (60 - low_bits)
+        result = (high << low_bits) | low
         return result
 
     def signed(self, start_bit: int, width: int) -> I64:
@@ -83,11 +152,13 @@ class Payloads:
         result: I64 = (raw ^ sign) - sign
         return result
 
-    def text(self, start_bit: int, n_chars: int) -> pl.Series:
+    def text(self, start_bit: int, n_chars: int, *, leading_padding: bool = True) -> pl.Series:
         """Six-bit text field, with padding removed.
 
-        '@' and spaces before the text are padding, the text ends at the next '@',
-        and surrounding spaces are stripped.
+        The text ends at the first '@' ("not available", the standard's fill), and
+        surrounding spaces are stripped. With ``leading_padding``, '@' characters
+        before the text are padding too: real transmitters send call signs such as
+        "@VM3672".
 
         pyais strips only trailing '@' and keeps what follows an '@' inside the field;
         that is garbage left in the transmitter's buffer ("YONGDUCK@@@@@@@@@@@Q"), so
@@ -98,9 +169,7 @@ class Payloads:
             return pl.Series([], dtype=pl.String)
         shift = start_bit % 6
         first = start_bit // 6
-        limit = self.six.size - 1
-        columns = self.start[:, None] + (first + np.arange(n_chars + 1, dtype=np.int64))[None, :]
-        raw = self.six[np.minimum(columns, limit)].astype(np.uint16)
+        raw = self.window(first, n_chars + 1).astype(np.uint16)
         values = raw[:, :n_chars] if shift == 0 else ((raw[:, :n_chars] << 6) | raw[:, 1:]) >> (6 - shift)
         values &= 63
         # Characters beyond the end of a short payload do not exist: treat them as '@'.
@@ -108,9 +177,7 @@ class Payloads:
         values = np.where(np.arange(n_chars)[None, :] < available, values, 0)
         chars = SIX_TO_ASCII[values.astype(np.uint8)]
         column = np.arange(n_chars, dtype=np.int64)[None, :]
-        # Leading '@' and spaces are padding; the text then runs to the next '@'
-        # ("not available" / terminator), and spaces around it are dropped.
-        padding = (chars == ord("@")) | (chars == ord(" "))
+        padding = ((chars == ord("@")) if leading_padding else np.zeros_like(chars, dtype=bool)) | (chars == ord(" "))
         begin = np.where((~padding).any(axis=1), (~padding).argmax(axis=1), n_chars).astype(np.int64)
         is_at = (chars == ord("@")) & (column >= begin[:, None])
         end = np.where(is_at.any(axis=1), is_at.argmax(axis=1), n_chars).astype(np.int64)
@@ -124,16 +191,19 @@ class Payloads:
 def lat_lon_degrees(raw: I64, per_degree: int) -> F64:
     """Raw coordinate to degrees rounded to 1e-6, exactly as pyais rounds.
 
-    ``round(raw / per_degree, 6)`` computed in integers: the nearest integer to
-    ``raw * 1e6 / per_degree`` never falls on a tie for these scales, so integer
-    floor division reproduces Python's rounding bit for bit.
+    ``round(raw / per_degree, 6)`` is the nearest integer to ``raw * 1e6 / per_degree``
+    (never a tie for these scales) over 1e6, i.e. ``floor((10 raw + 3) / 6) / 1e6`` for
+    1/10000-minute units; this reproduces Python's rounding bit for bit.
     """
     if per_degree == 600_000:
-        micro = (10 * raw + 3) // 6
+        numerator = 10 * raw + 3
     elif per_degree == 600:
-        micro = (10_000 * raw + 3) // 6
+        numerator = 10_000 * raw + 3
     else:
         raise ValueError(f"unsupported coordinate scale {per_degree}")
+    # floor(n / 6) in floating point is exact here: n < 2**53, and when n is not a
+    # multiple of 6 the quotient is at least 1/6 away from an integer.
+    micro = np.floor(numerator / 6.0)
     result: F64 = micro / 1e6
     return result
 
@@ -145,13 +215,14 @@ class Decoded:
     Attributes:
         message: Index of each row's message in the caller's message arrays.
         columns: Column name → values (NumPy arrays or Polars series), same length.
-        invalid: Per row, the name of the field that makes the row invalid, or "".
+        invalid: Per row, the index in :data:`INVALID_FIELDS` of the field that makes
+            the row invalid, or 0.
         nulled: Field name → number of values set to null for being out of range.
     """
 
     message: I64
     columns: dict[str, npt.NDArray[np.generic] | pl.Series]
-    invalid: npt.NDArray[np.object_]
+    invalid: npt.NDArray[np.int8]
     nulled: dict[str, int] = field(default_factory=dict)
 
     def subset(self, mask: Mask) -> Decoded:
@@ -184,11 +255,16 @@ def _nullable(values: F64, keep: Mask) -> F64:
     return np.where(keep, values, np.nan)
 
 
-def _invalid_labels(n: int, **conditions: Mask) -> npt.NDArray[np.object_]:
-    labels = np.full(n, "", dtype=object)
+INVALID_FIELDS = ("", "mmsi", "position", "part_number", "length")
+"""Names of the fields whose invalid value refuses a message; code 0 means valid."""
+
+
+def _invalid_codes(n: int, **conditions: Mask) -> npt.NDArray[np.int8]:
+    """First invalid field of each row, as an index into :data:`INVALID_FIELDS`."""
+    codes = np.zeros(n, dtype=np.int8)
     for name, condition in conditions.items():
-        labels[(labels == "") & condition] = name
-    return labels
+        codes[(codes == 0) & condition] = INVALID_FIELDS.index(name)
+    return codes
 
 
 def decode_class_a_positions(p: Payloads, message: I64) -> Decoded:
@@ -263,7 +339,7 @@ def _movement(
     }
     if nav_status is not None:
         columns["nav_status"] = nav_status.astype(np.int8)
-    invalid = _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position)
+    invalid = _invalid_codes(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position)
     return Decoded(
         message,
         columns,
@@ -324,7 +400,7 @@ def decode_static_voyage(p: Payloads, message: I64) -> Decoded:
         "draught_m": np.where(draught > 0, draught, np.nan).astype(np.float32),
         "destination": p.text(302, 20),
     }
-    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi)))
+    return Decoded(message, columns, _invalid_codes(message.size, mmsi=~valid_mmsi(mmsi)))
 
 
 def decode_class_b_extended_static(p: Payloads, message: I64) -> Decoded:
@@ -339,7 +415,7 @@ def decode_class_b_extended_static(p: Payloads, message: I64) -> Decoded:
         "length_m": length.astype(np.float32),
         "beam_m": beam.astype(np.float32),
     }
-    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi)))
+    return Decoded(message, columns, _invalid_codes(message.size, mmsi=~valid_mmsi(mmsi)))
 
 
 def decode_class_b_static(p: Payloads, message: I64) -> Decoded:
@@ -367,7 +443,7 @@ def decode_class_b_static(p: Payloads, message: I64) -> Decoded:
         "length_m": np.where(is_b & ~auxiliary, length, np.nan).astype(np.float32),
         "beam_m": np.where(is_b & ~auxiliary, beam, np.nan).astype(np.float32),
     }
-    invalid = _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), part_number=~(is_a | is_b), length=too_short_b)
+    invalid = _invalid_codes(message.size, mmsi=~valid_mmsi(mmsi), part_number=~(is_a | is_b), length=too_short_b)
     return Decoded(message, columns, invalid)
 
 
@@ -388,7 +464,7 @@ def decode_base_stations(p: Payloads, message: I64) -> Decoded:
         "lat": lat,
         "lon": lon,
     }
-    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position))
+    return Decoded(message, columns, _invalid_codes(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position))
 
 
 def decode_aids_to_navigation(p: Payloads, message: I64) -> Decoded:
@@ -402,7 +478,7 @@ def decode_aids_to_navigation(p: Payloads, message: I64) -> Decoded:
     # real aids to navigation put text there after short names too ("12" +
     # "SPECIAL MARK"); like pyais, shadowfleet keeps it, appended to the name.
     name = p.text(43, 20)
-    extension = p.text(272, 14)
+    extension = p.text(272, 14, leading_padding=False)
     full_name = pl.select(
         pl.when((name.str.len_chars() > 0) & (extension.str.len_chars() > 0))
         .then(pl.concat_str([name, extension]))
@@ -419,4 +495,4 @@ def decode_aids_to_navigation(p: Payloads, message: I64) -> Decoded:
         "off_position": p.unsigned(259, 1).astype(bool),
         "virtual_aid": p.unsigned(269, 1).astype(bool),
     }
-    return Decoded(message, columns, _invalid_labels(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position))
+    return Decoded(message, columns, _invalid_codes(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position))

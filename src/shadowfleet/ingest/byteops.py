@@ -11,6 +11,8 @@ Arrow/Polars string column without a Python object per string.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -18,6 +20,8 @@ import pyarrow as pa
 
 Bytes = npt.NDArray[np.uint8]
 Offsets = npt.NDArray[np.int64]
+Index = npt.NDArray[np.integer[Any]]
+"""Offsets given as input: any integer dtype."""
 Mask = npt.NDArray[np.bool_]
 
 _DIGIT_VALUE = np.full(256, 255, dtype=np.uint8)
@@ -27,6 +31,44 @@ _HEX_VALUE = np.full(256, 255, dtype=np.uint8)
 _HEX_VALUE[ord("0") : ord("9") + 1] = np.arange(10, dtype=np.uint8)
 _HEX_VALUE[ord("A") : ord("F") + 1] = np.arange(10, 16, dtype=np.uint8)
 _HEX_VALUE[ord("a") : ord("f") + 1] = np.arange(10, 16, dtype=np.uint8)
+
+
+PAD = 64
+"""Zero bytes after the text of a padded buffer, so reads a few bytes past any line
+end need no bounds check."""
+
+
+def padded(data: bytes) -> Bytes:
+    """The text as a ``uint8`` array followed by :data:`PAD` zero bytes."""
+    buf = np.zeros(len(data) + PAD, dtype=np.uint8)
+    buf[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+    return buf
+
+
+def scan_in_ranges(buf: Bytes, starts: Offsets, ends: Offsets, values: bytes) -> Offsets:
+    """Sorted offsets of the given byte values, looking only inside some ranges.
+
+    Ranges must be sorted and disjoint. The ranges are first gathered into a
+    compact buffer, so the cost is proportional to their total length, not to the
+    whole buffer's.
+
+    Args:
+        buf: The text.
+        starts: Inclusive starts of the ranges.
+        ends: Exclusive ends.
+        values: The byte values looked for.
+
+    Returns:
+        Offsets into ``buf``, increasing.
+    """
+    data, offsets = gather_ranges(buf, starts, np.maximum(ends, starts))
+    hit = np.zeros(data.size, dtype=bool)
+    for value in values:
+        hit |= data == value
+    found = np.flatnonzero(hit)
+    owner = np.searchsorted(offsets, found, side="right") - 1
+    result: Offsets = starts[owner] + (found - offsets[owner])
+    return result
 
 
 def split_lines(buf: Bytes) -> tuple[Offsets, Offsets]:
@@ -128,16 +170,20 @@ def parse_decimal(buf: Bytes, starts: Offsets, ends: Offsets) -> tuple[npt.NDArr
     Returns:
         ``(values, valid)``; invalid ranges have value NaN.
     """
-    dots = np.flatnonzero(buf == ord("."))
-    dot = next_index(dots, starts, ends)
-    int_end = np.where(dot >= 0, dot, ends)
-    whole, ok_whole = parse_uint(buf, starts, int_end)
-    frac_start = np.where(dot >= 0, dot + 1, ends)
+    lengths = ends - starts
+    width = int(min(max(int(lengths.max(initial=0)), 1), 32))
+    last = buf.size - 1
+    window = buf[np.minimum(starts[:, None] + np.arange(width, dtype=np.int64)[None, :], last)]
+    is_dot = (window == ord(".")) & (np.arange(width)[None, :] < lengths[:, None])
+    has_dot = is_dot.any(axis=1)
+    dot = np.where(has_dot, starts + is_dot.argmax(axis=1), ends)
+    whole, ok_whole = parse_uint(buf, starts, dot)
+    frac_start = np.where(has_dot, dot + 1, ends)
     frac, ok_frac = parse_uint(buf, frac_start, ends, max_digits=9)
-    has_frac = (dot >= 0) & (ends > frac_start)
+    has_frac = has_dot & (ends > frac_start)
     scale = np.power(10.0, (ends - frac_start).clip(0, 9))
     values = whole + np.where(has_frac, frac / scale, 0.0)
-    valid = ok_whole & (~has_frac | ok_frac)
+    valid = ok_whole & (~has_frac | ok_frac) & (lengths <= 32)
     return np.where(valid, values, np.nan), valid
 
 
@@ -199,7 +245,7 @@ def any_in_ranges(flags: Mask, starts: Offsets, ends: Offsets) -> Mask:
     return np.logical_or.reduceat(flags, bounds)[0::2]
 
 
-def gather_ranges(buf: Bytes, starts: Offsets, ends: Offsets) -> tuple[Bytes, Offsets]:
+def gather_ranges(buf: Bytes, starts: Index, ends: Index) -> tuple[Bytes, Offsets]:
     """Concatenate byte ranges into one new buffer.
 
     Args:
@@ -258,7 +304,7 @@ def strings_from_buffer(data: Bytes, offsets: Offsets, valid: Mask | None = None
     return pl.Series(pl.from_arrow(text)).cast(pl.String)
 
 
-def range_strings(buf: Bytes, starts: Offsets, ends: Offsets, valid: Mask | None = None) -> pl.Series:
+def range_strings(buf: Bytes, starts: Index, ends: Index, valid: Mask | None = None) -> pl.Series:
     """Polars string column of many byte ranges of a buffer.
 
     Args:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -35,19 +35,15 @@ import numpy.typing as npt
 import polars as pl
 
 from shadowfleet.config import IngestConfig
-from shadowfleet.ingest import ais
+from shadowfleet.ingest import ais, framing
 from shadowfleet.ingest.batch import DecodedBatch
 from shadowfleet.ingest.byteops import (
+    PAD,
     Bytes,
-    next_index,
-    parse_decimal,
-    parse_hex_byte,
-    parse_uint,
-    previous_index,
+    padded,
     range_strings,
-    split_lines,
-    xor_ranges,
 )
+from shadowfleet.ingest.framing import frame_lines
 from shadowfleet.ingest.rejects import RAW_SAMPLE_BYTES, RejectCollector, RejectReason
 from shadowfleet.ingest.timeconv import US_PER_S, civil_to_epoch_us, epoch_number_to_us
 
@@ -66,6 +62,13 @@ COLON: Final = ord(":")
 HASH: Final = ord("#")
 DASH: Final = ord("-")
 MAX_VALID_TIME_US: Final = 4_102_444_800 * US_PER_S  # 2100-01-01
+RECEIVER_CLASSES: Final = ("unknown", "terrestrial", "satellite")
+# Lookup tables by message type (index -1, an unknown type, reads the last entry).
+_SUPPORTED = np.zeros(65, dtype=bool)
+_SUPPORTED[sorted(ais.SUPPORTED_TYPES)] = True
+_MIN_BITS = np.zeros(65, dtype=np.int64)
+for _type, _bits in ais.MIN_BITS.items():
+    _MIN_BITS[_type] = _bits
 
 TIME_SOURCES: Final = (
     "tag_block",
@@ -106,31 +109,13 @@ class _Messages:
     first_pos: I64  # line position (index within the chunk) of fragment 1
     last_pos: I64  # line position of the last fragment
     checksum: I64  # XOR of the fragments' checksums (what a $PGHP header carries)
-    pstart: I64  # payload offset in the six-bit array
+    pstart: I64  # payload offset in the armoured text
     nbits: I64
     tag_time_us: I64
     tag_receiver: I64  # code into the receiver table, -1 if none
     prefix_time_us: I64
     trailing_time_us: I64
     talker: I64  # two talker bytes as one integer
-
-    def take(self, index: I64) -> _Messages:
-        return _Messages(*(getattr(self, name)[index] for name in self.__slots__))
-
-
-def _byte_at(buf: Bytes, offsets: I64) -> npt.NDArray[np.uint8]:
-    """Bytes at offsets, reading 0 beyond the end of the buffer."""
-    inside = offsets < buf.size
-    result: npt.NDArray[np.uint8] = np.where(inside, buf[np.minimum(offsets, buf.size - 1)], 0).astype(np.uint8)
-    return result
-
-
-def _is_text(buf: Bytes, offsets: I64, text: bytes) -> Mask:
-    """Whether ``text`` occurs at each offset."""
-    ok = np.ones(offsets.size, dtype=bool)
-    for i, byte in enumerate(text):
-        ok &= _byte_at(buf, offsets + i) == byte
-    return ok
 
 
 class _Receivers:
@@ -197,11 +182,11 @@ class NmeaDecoder:
         data = carry.lines + text
         if data and not data.endswith(b"\n"):
             data += b"\n"
-        buf = np.frombuffer(data, dtype=np.uint8)
-        starts, ends = split_lines(buf)
-        n_new = starts.size - carry.line_numbers.size
+        buf = padded(data)
+        framed = frame_lines(buf, len(data))
+        n_new = framed.start.size - carry.line_numbers.size
         line_no = np.concatenate([carry.line_numbers, first_line + np.arange(n_new, dtype=np.int64)])
-        chunk = _Chunk(self, buf, starts, ends, line_no, final)
+        chunk = _Chunk(self, buf, framed, line_no, final)
         batch = chunk.run()
         batch.counts["lines"] += n_new
         self.carry = chunk.next_carry
@@ -211,12 +196,15 @@ class NmeaDecoder:
 class _Chunk:
     """The decoding of one chunk (internal; one instance per chunk)."""
 
-    def __init__(self, decoder: NmeaDecoder, buf: Bytes, starts: I64, ends: I64, line_no: I64, final: bool) -> None:
+    def __init__(self, decoder: NmeaDecoder, buf: Bytes, framed: framing.Framed, line_no: I64, final: bool) -> None:
         self.decoder = decoder
         self.config = decoder.config
         self.buf = buf
-        self.starts = starts
-        self.ends = ends
+        self.armoured = buf
+        self.framed = framed
+        self.starts = framed.start.astype(np.int64)
+        self.ends = framed.end.astype(np.int64)
+        starts = self.starts
         self.line_no = line_no
         self.final = final
         self.counts: Counter[str] = Counter()
@@ -229,9 +217,6 @@ class _Chunk:
         )
         self.clock_pos = np.zeros(0, dtype=np.int64)
         self.clock_time_us = np.zeros(0, dtype=np.int64)
-        # Delimiter offsets, one pass each over the chunk.
-        self.stars = np.flatnonzero(buf == STAR)
-        self.commas = np.flatnonzero(buf == COMMA)
 
     # ------------------------------------------------------------------ helpers
     def reject(self, positions: I64, reason: RejectReason, detail: str | pl.Series) -> None:
@@ -246,120 +231,87 @@ class _Chunk:
 
     # ------------------------------------------------------------------ main flow
     def run(self) -> DecodedBatch:
-        buf, starts, ends = self.buf, self.starts, self.ends
-        n_lines = starts.size
-        length = ends - starts
-        first = np.where(length > 0, _byte_at(buf, starts), 0)
+        f = self.framed
+        kind, status = f.kind, f.status
+        self.counts["ignored.blank"] += int(np.count_nonzero(kind == framing.BLANK))
+        self.counts["ignored.comment"] += int(np.count_nonzero(kind == framing.COMMENT))
+        self.counts["ignored.other_sentence"] += int(np.count_nonzero(kind == framing.OTHER))
+        self.reject(np.flatnonzero(kind == framing.TAG_UNCLOSED), RejectReason.MALFORMED, "tag block not closed")
+        self.reject(np.flatnonzero(kind == framing.NO_SENTENCE), RejectReason.MALFORMED, "no NMEA sentence")
 
-        # Tag blocks: "\key:value,...*hh\" before the sentence.
-        is_tag = first == BACKSLASH
-        tag_close = np.full(n_lines, -1, dtype=np.int64)
-        if is_tag.any():
-            backslashes = np.flatnonzero(buf == BACKSLASH)
-            tag_close[is_tag] = next_index(backslashes, starts[is_tag] + 1, ends[is_tag])
-        search_from = np.where(is_tag & (tag_close >= 0), tag_close + 1, starts)
-        marks = np.flatnonzero((buf == BANG) | (buf == DOLLAR))
-        mark = next_index(marks, search_from, ends)
+        has_sentence = f.mark >= 0
+        is_tag = has_sentence & (self.buf[f.start] == BACKSLASH)
+        line_tag = self._parse_tag_blocks(np.flatnonzero(is_tag))
+        prefix_time = self._parse_prefixes(np.flatnonzero(has_sentence & ~is_tag & (f.mark > f.start)))
+        usable = (status == framing.OK) & ~line_tag.bad
+        self._reject_lines_by_status()
 
-        blank = length == 0
-        comment = first == HASH
-        broken_tag = is_tag & (tag_close < 0)
-        has_sentence = (mark >= 0) & ~comment & ~broken_tag
-        self.counts["ignored.blank"] += int(blank.sum())
-        self.counts["ignored.comment"] += int(comment.sum())
-        self.reject(np.flatnonzero(broken_tag), RejectReason.MALFORMED, "tag block not closed")
-        self.reject(
-            np.flatnonzero(~blank & ~comment & ~broken_tag & (mark < 0)), RejectReason.MALFORMED, "no NMEA sentence"
+        zda = np.flatnonzero((kind == framing.ZDA) & usable)
+        self.counts["clock.zda"] += int(np.count_nonzero(kind == framing.ZDA))
+        self.clock_pos, self.clock_time_us = zda, f.header_time_us[zda]
+        headers = self._parse_headers(np.flatnonzero((kind == framing.GATEHOUSE) & usable))
+        self.counts["headers.gatehouse"] += int(np.count_nonzero(kind == framing.GATEHOUSE))
+        vdm = np.flatnonzero((kind == framing.VDM) & usable)
+        sentences = _Sentences(
+            pos=vdm,
+            checksum=f.checksum[vdm].astype(np.int64),
+            total=f.total[vdm].astype(np.int64),
+            number=f.number[vdm].astype(np.int64),
+            seq=f.seq[vdm].astype(np.int64),
+            channel=f.channel[vdm].astype(np.int64),
+            pstart=f.pstart[vdm].astype(np.int64),
+            plen=f.plen[vdm].astype(np.int64),
+            fill=f.fill[vdm].astype(np.int64),
+            trailing_time_us=epoch_number_to_us(f.trailing[vdm], self.config.epoch_ms_threshold),
+            talker=f.talker[vdm].astype(np.int64),
         )
-
-        is_vdm = (
-            has_sentence
-            & (ends - mark >= 6)
-            & _is_text(buf, mark + 3, b"VD")
-            & np.isin(_byte_at(buf, mark + 5), np.array([ord("M"), ord("O")], dtype=np.uint8))
-        )
-        is_header = has_sentence & _is_text(buf, mark, b"$PGHP")
-        is_zda = has_sentence & (ends - mark >= 6) & _is_text(buf, mark + 3, b"ZDA,")
-        other = has_sentence & ~is_vdm & ~is_header & ~is_zda
-        self.counts["ignored.other_sentence"] += int(other.sum())
-        self.clock_pos, self.clock_time_us = self._parse_zda(np.flatnonzero(is_zda), mark)
-
-        line_tag = self._parse_tag_blocks(np.flatnonzero(is_tag & (tag_close >= 0) & has_sentence), tag_close)
-        prefix_time = self._parse_prefixes(np.flatnonzero(has_sentence & ~is_tag & (mark > starts)), mark)
-        headers = self._parse_headers(np.flatnonzero(is_header & ~line_tag.bad), mark)
-
-        vdm = np.flatnonzero(is_vdm & ~line_tag.bad)
-        sentences = self._parse_sentences(vdm, mark)
         messages = self._assemble(sentences, line_tag, prefix_time)
         return self._decode_messages(messages, headers)
 
+    def _reject_lines_by_status(self) -> None:
+        """Reject the sentences whose framing status is not OK, by kind and status."""
+        f = self.framed
+        failed = np.flatnonzero(f.status != framing.OK)
+        kinds = f.kind[failed]
+        statuses = f.status[failed]
+        prefixes = {framing.VDM: "", framing.GATEHOUSE: "Gatehouse header: ", framing.ZDA: "ZDA clock sentence: "}
+        for kind, prefix in prefixes.items():
+            for code, detail in framing.STATUS_DETAIL.items():
+                lines = failed[(kinds == kind) & (statuses == code)]
+                reason = RejectReason.BAD_CHECKSUM if code == framing.BAD_CHECKSUM else RejectReason.MALFORMED
+                self.reject(lines, reason, prefix + detail)
+
     # ------------------------------------------------------------------ tag blocks
-    def _parse_tag_blocks(self, lines: I64, tag_close: I64) -> _LineTags:
-        buf, n_lines = self.buf, self.starts.size
-        tags = _LineTags.empty(n_lines)
+    def _parse_tag_blocks(self, lines: I64) -> _LineTags:
+        """Time (``c:``), source (``s:``) and group (``g:``) of each tag block."""
+        f = self.framed
+        tags = _LineTags.empty(self.starts.size)
         if lines.size == 0:
             return tags
-        region_start = self.starts[lines] + 1
-        region_end = tag_close[lines]
-        tag_star = next_index(self.stars, region_start, region_end)
-        has_checksum = (tag_star >= 0) & (tag_star + 2 < region_end)
-        fields_end = np.where(tag_star >= 0, tag_star, region_end)
-        bad = np.zeros(lines.size, dtype=bool)
-        if has_checksum.any():
-            k = np.flatnonzero(has_checksum & (tag_star > region_start))
-            given, hex_ok = parse_hex_byte(buf, tag_star[k] + 1)
-            computed = xor_ranges(buf, region_start[k], tag_star[k])
-            bad[k] = ~hex_ok | (given != computed)
+        bad = f.tag_checksum[lines] == framing.TAG_BAD
         if self.config.trust_unverified_tag_blocks:
             # Real feeds add tag fields without updating the tag checksum (the
             # Norwegian sample prepends "g:" groups); the sentence itself is verified
             # separately, so keep the fields and report how many were unverified.
             self.counts["tag_block.checksum_mismatch"] += int(bad.sum())
-            bad[:] = False
-        tags.bad[lines] = bad
-        self.reject(lines[bad], RejectReason.BAD_CHECKSUM, "tag block checksum does not match")
-
-        # key:value pairs. A key is one letter at the start of the block or after a comma.
-        colons = np.flatnonzero(buf == COLON)
-        owner = np.searchsorted(region_start, colons, side="right") - 1
-        inside = owner >= 0
-        owner = np.maximum(owner, 0)
-        inside &= (colons < fields_end[owner]) & (colons - 1 >= region_start[owner]) & ~bad[owner]
-        inside &= (colons - 1 == region_start[owner]) | (_byte_at(buf, np.maximum(colons - 2, 0)) == COMMA)
-        colons, owner = colons[inside], owner[inside]
-        keys = buf[colons - 1]
-        value_start = colons + 1
-        value_end = next_index(self.commas, value_start, fields_end[owner])
-        value_end = np.where(value_end < 0, fields_end[owner], value_end)
-        target = lines[owner]
-
-        is_c = keys == ord("c")
-        if is_c.any():
-            seconds, ok = parse_decimal(buf, value_start[is_c], value_end[is_c])
-            tags.time_us[target[is_c][ok]] = epoch_number_to_us(seconds[ok], self.config.epoch_ms_threshold)
-        is_s = keys == ord("s")
-        if is_s.any():
-            names = range_strings(buf, value_start[is_s], value_end[is_s])
-            tags.receiver[target[is_s]] = self.decoder._receivers.encode(names)
-        is_g = keys == ord("g")
-        if is_g.any():
-            vs, ve = value_start[is_g], value_end[is_g]
-            dashes = np.flatnonzero(buf == DASH)
-            d1 = next_index(dashes, vs, ve)
-            d2 = next_index(dashes, np.where(d1 >= 0, d1 + 1, ve), ve)
-            ok = (d1 >= 0) & (d2 >= 0)
-            group_id, ok_id = parse_uint(buf, np.where(ok, d2 + 1, ve), ve)
-            ok &= ok_id
-            tags.group[target[is_g][ok]] = group_id[ok]
+        else:
+            tags.bad[lines] = bad
+            self.reject(lines[bad], RejectReason.BAD_CHECKSUM, "tag block checksum does not match")
+        tags.time_us[lines] = epoch_number_to_us(f.tag_time[lines], self.config.epoch_ms_threshold)
+        tags.group[lines] = f.tag_group[lines]
+        with_source = lines[f.tag_source_start[lines] >= 0]
+        if with_source.size:
+            names = range_strings(self.buf, f.tag_source_start[with_source], f.tag_source_end[with_source])
+            tags.receiver[with_source] = self.decoder._receivers.encode(names)
         return tags
 
     # ------------------------------------------------------------------ line prefixes
-    def _parse_prefixes(self, lines: I64, mark: I64) -> I64:
+    def _parse_prefixes(self, lines: I64) -> I64:
         """Timestamps written before the sentence by a logger (epoch or ISO 8601)."""
         times = np.full(self.starts.size, -1, dtype=np.int64)
         if lines.size == 0:
             return times
-        text = range_strings(self.buf, self.starts[lines], mark[lines]).str.strip_chars(" \t,;|")
+        text = range_strings(self.buf, self.starts[lines], self.framed.mark[lines]).str.strip_chars(" \t,;|")
         as_number = text.cast(pl.Float64, strict=False).to_numpy()
         micro = epoch_number_to_us(np.where(np.isnan(as_number), np.nan, as_number), self.config.epoch_ms_threshold)
         as_date = text.str.to_datetime(strict=False, time_zone="UTC", time_unit="us").dt.epoch("us")
@@ -368,157 +320,25 @@ class _Chunk:
         self.counts["line_prefixes"] += int(lines.size)
         return times
 
-    # ------------------------------------------------------------------ receiver clock
-    def _parse_zda(self, lines: I64, mark: I64) -> tuple[I64, I64]:
-        """Receiver GNSS clock sentences ``$--ZDA,hhmmss.ss,dd,mm,yyyy,zh,zm*hh``."""
-        buf = self.buf
-        self.counts["clock.zda"] += int(lines.size)
-        empty = np.zeros(0, dtype=np.int64)
-        if lines.size == 0:
-            return empty, empty
-        s, e = mark[lines], self.ends[lines]
-        star = next_index(self.stars, s, e)
-        k = np.searchsorted(self.commas, s)
-        c = self.commas[np.minimum(k[:, None] + np.arange(5), self.commas.size - 1)]
-        ok = (star > s) & (star + 2 < e) & (k + 4 < self.commas.size) & (c[:, 4] < star) & (c[:, 0] == s + 6)
-        given, hex_ok = parse_hex_byte(buf, np.where(ok, star + 1, 0))
-        ok &= hex_ok & (given == xor_ranges(buf, s + 1, np.where(ok, star, s + 2)))
-        hhmmss, ok_t = parse_uint(buf, c[:, 0] + 1, np.minimum(c[:, 0] + 7, c[:, 1]), 6)
-        fraction, _ = parse_decimal(buf, c[:, 0] + 1, c[:, 1])
-        day, ok_d = parse_uint(buf, c[:, 1] + 1, c[:, 2], 2)
-        month, ok_m = parse_uint(buf, c[:, 2] + 1, c[:, 3], 2)
-        year, ok_y = parse_uint(buf, c[:, 3] + 1, c[:, 4], 4)
-        micro = np.round((np.nan_to_num(fraction) - hhmmss) * US_PER_S).astype(np.int64).clip(0, US_PER_S - 1)
-        epoch, ok_date = civil_to_epoch_us(year, month, day, hhmmss // 10_000, hhmmss // 100 % 100, hhmmss % 100, micro)
-        ok &= ok_t & ok_d & ok_m & ok_y & ok_date
-        self.reject(lines[~ok], RejectReason.MALFORMED, "ZDA clock sentence with an invalid date, time or checksum")
-        return lines[ok], epoch[ok]
-
     # ------------------------------------------------------------------ $PGHP headers
-    def _parse_headers(self, lines: I64, mark: I64) -> _Headers:
+    def _parse_headers(self, lines: I64) -> _Headers:
         """Gatehouse ``$PGHP,1,yyyy,mm,dd,hh,mm,ss,ms,country,region,pss,online,cc*hh``."""
-        buf = self.buf
-        headers = _Headers.empty()
-        self.counts["headers.gatehouse"] += int(lines.size)
+        f = self.framed
         if lines.size == 0:
-            return headers
-        s, e = mark[lines], self.ends[lines]
-        star = next_index(self.stars, s, e)
-        ok = (star >= 0) & (star + 2 < e)
-        k = np.searchsorted(self.commas, s)
-        enough = k + 12 < self.commas.size
-        c = self.commas[np.minimum(k[:, None] + np.arange(13), self.commas.size - 1)]
-        ok &= enough & (c[:, 12] < star) & (c[:, 0] == s + 5)
-        self.reject(lines[~ok], RejectReason.MALFORMED, "Gatehouse header without its 13 fields and checksum")
-        lines, s, star, c = lines[ok], s[ok], star[ok], c[ok]
-        given, hex_ok = parse_hex_byte(buf, star + 1)
-        computed = xor_ranges(buf, s + 1, star)
-        good = hex_ok & (given == computed)
-        self.reject(lines[~good], RejectReason.BAD_CHECKSUM, "Gatehouse header checksum does not match")
-        lines, star, c = lines[good], star[good], c[good]
-
-        def field_uint(j: int) -> tuple[I64, Mask]:
-            return parse_uint(buf, c[:, j - 1] + 1, c[:, j])
-
-        kind, _ = field_uint(1)
-        parts = [field_uint(j) for j in range(2, 9)]
-        (year, oky), (month, okm), (day, okd), (hour, okh), (minute, okn), (second, oks), (milli, okms) = parts
-        epoch_us, valid_date = civil_to_epoch_us(year, month, day, hour, minute, second, milli * 1000)
-        valid = (kind == 1) & oky & okm & okd & okh & okn & oks & (okms | (c[:, 8] == c[:, 7] + 1)) & valid_date
-        self.reject(lines[~valid], RejectReason.MALFORMED, "Gatehouse header with an invalid date or time")
-        cc_len = star - c[:, 12] - 1
-        cc, cc_ok = parse_hex_byte(buf, np.minimum(c[:, 12] + 1, buf.size - 2))
-        cc = np.where((cc_len == 2) & cc_ok, cc, -1)
-        station = range_strings(buf, c[:, 10] + 1, c[:, 11])
-        source_text = range_strings(buf, c[:, 8] + 1, c[:, 12])
-        keep = np.flatnonzero(valid)
-        station_names = station.gather(keep)
-        station_names = pl.select(pl.when(station_names.str.len_chars() > 0).then(station_names)).to_series()
-        satellite = np.array([bool(self.decoder._satellite.search(t)) for t in source_text.gather(keep).to_list()])
+            return _Headers.empty()
+        station = range_strings(self.buf, f.header_station_start[lines], f.header_station_end[lines])
+        station = pl.select(pl.when(station.str.len_chars() > 0).then(station)).to_series()
+        source_text = range_strings(self.buf, f.header_source_start[lines], f.header_source_end[lines])
+        distinct = source_text.unique()
+        satellite_texts = distinct.filter(
+            pl.Series([bool(self.decoder._satellite.search(t)) for t in distinct.to_list()], dtype=pl.Boolean)
+        )
         return _Headers(
-            pos=lines[keep],
-            time_us=epoch_us[keep],
-            checksum=cc[keep],
-            receiver=self.decoder._receivers.encode(station_names),
-            satellite=satellite.astype(bool) if satellite.size else np.zeros(0, dtype=bool),
-        )
-
-    # ------------------------------------------------------------------ VDM sentences
-    def _parse_sentences(self, lines: I64, mark: I64) -> _Sentences:
-        buf = self.buf
-        s, e = mark[lines], self.ends[lines]
-        star = next_index(self.stars, s, e)
-        ok = (star > s + 6) & (star + 2 < e)
-        self.reject(lines[~ok], RejectReason.MALFORMED, "no checksum field")
-        lines, s, e, star = lines[ok], s[ok], e[ok], star[ok]
-
-        given, hex_ok = parse_hex_byte(buf, star + 1)
-        computed = xor_ranges(buf, s + 1, star)
-        self.reject(lines[~hex_ok], RejectReason.MALFORMED, "checksum is not hexadecimal")
-        bad = hex_ok & (given != computed)
-        self.reject(lines[bad], RejectReason.BAD_CHECKSUM, "checksum does not match")
-        keep = hex_ok & ~bad
-        lines, s, e, star, checksum = lines[keep], s[keep], e[keep], star[keep], given[keep]
-
-        n_commas = self.commas.size
-        k = np.searchsorted(self.commas, s)
-        c = (
-            self.commas[np.minimum(k[:, None] + np.arange(7), max(n_commas - 1, 0))]
-            if n_commas
-            else np.zeros((lines.size, 7), dtype=np.int64)
-        )
-        ok = (k + 5 < n_commas) & (c[:, 0] == s + 6) & (c[:, 5] < star) & ((k + 6 >= n_commas) | (c[:, 6] > star))
-        total, ok_total = parse_uint(buf, c[:, 0] + 1, c[:, 1], 1)
-        number, ok_number = parse_uint(buf, c[:, 1] + 1, c[:, 2], 1)
-        seq_empty = c[:, 3] == c[:, 2] + 1
-        seq, ok_seq = parse_uint(buf, c[:, 2] + 1, c[:, 3], 2)
-        seq = np.where(seq_empty, -1, seq)
-        channel_len = c[:, 4] - c[:, 3] - 1
-        channel = np.where(channel_len >= 1, _byte_at(buf, c[:, 3] + 1), 0).astype(np.int64)
-        pstart, pend = c[:, 4] + 1, c[:, 5]
-        fill, ok_fill = parse_uint(buf, c[:, 5] + 1, star, 1)
-        ok &= ok_total & ok_number & (total >= 1) & (number >= 1) & (number <= total)
-        ok &= (ok_seq | seq_empty) & (channel_len <= 2) & (pend > pstart) & ok_fill & (fill <= 5)
-        self.reject(lines[~ok], RejectReason.MALFORMED, "sentence fields are not those of a VDM/VDO sentence")
-        keep = np.flatnonzero(ok)
-        lines, s, e, star, checksum = lines[keep], s[keep], e[keep], star[keep], checksum[keep]
-        total, number, seq, channel = total[keep], number[keep], seq[keep], channel[keep]
-        pstart, pend, fill = pstart[keep], pend[keep], fill[keep]
-
-        bad_char = np.zeros(lines.size, dtype=bool)
-        if lines.size:
-            # One six-bit lookup over the chunk, reused to decode the payloads.
-            self.six = ais.ARMOR_TO_SIX[buf]
-            invalid = self.six == 255
-            bounds = np.empty(lines.size * 2, dtype=np.int64)
-            bounds[0::2], bounds[1::2] = pstart, pend
-            bad_char = np.logical_or.reduceat(invalid, bounds)[0::2]
-        else:
-            self.six = np.zeros(0, dtype=np.uint8)
-        self.reject(lines[bad_char], RejectReason.MALFORMED, "payload holds a character outside the AIS alphabet")
-        keep = np.flatnonzero(~bad_char)
-
-        lines, s, e, star, checksum = lines[keep], s[keep], e[keep], star[keep], checksum[keep]
-        trailing = np.full(lines.size, -1, dtype=np.int64)
-        has_tail = (star + 3 < e) & (_byte_at(buf, star + 3) == COMMA)
-        if has_tail.any():
-            t = np.flatnonzero(has_tail)
-            last_comma = previous_index(self.commas, e[t], star[t] + 3)
-            value, ok_value = parse_decimal(buf, last_comma + 1, e[t])
-            trailing[t[ok_value]] = epoch_number_to_us(value[ok_value], self.config.epoch_ms_threshold)
-        talker = (_byte_at(buf, s + 1).astype(np.int64) << 8) | _byte_at(buf, s + 2)
-        return _Sentences(
             pos=lines,
-            checksum=checksum,
-            total=total[keep],
-            number=number[keep],
-            seq=seq[keep],
-            channel=channel[keep],
-            pstart=pstart[keep],
-            plen=(pend - pstart)[keep],
-            fill=fill[keep],
-            trailing_time_us=trailing,
-            talker=talker,
+            time_us=f.header_time_us[lines],
+            checksum=f.header_cc[lines].astype(np.int64),
+            receiver=self.decoder._receivers.encode(station),
+            satellite=source_text.is_in(satellite_texts.implode()).to_numpy(),
         )
 
     # ------------------------------------------------------------------ assembly
@@ -608,13 +428,13 @@ class _Chunk:
         message_first = np.flatnonzero(np.r_[True, m_instance[1:] != m_instance[:-1]])
         fm = f[members]
         # Concatenate the fragments' payloads (already in fragment order) after the
-        # chunk's own six-bit array, so every message is one range of one array.
+        # chunk's own text, so every message is one range of one array.
         lengths = sentences.plen[fm]
         offsets = np.zeros(fm.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         index = np.repeat(sentences.pstart[fm] - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
-        base = self.six.size
-        self.six = np.concatenate([self.six, self.six[index]])
+        base = self.armoured.size
+        self.armoured = np.concatenate([self.armoured, self.armoured[index], np.zeros(PAD, dtype=np.uint8)])
         message_chars = np.add.reduceat(lengths, message_first)
         message_last = np.r_[message_first[1:], fm.size] - 1
         nbits = 6 * message_chars - sentences.fill[fm[message_last]]
@@ -643,29 +463,30 @@ class _Chunk:
 
     # ------------------------------------------------------------------ payloads
     def _decode_messages(self, messages: _Messages, headers: _Headers) -> DecodedBatch:
-        order = np.argsort(messages.first_pos, kind="stable")
-        m = messages.take(order)
+        # Messages are in no particular order (single sentences first, then the
+        # assembled ones); nothing below needs them sorted.
+        m = messages
         n = m.first_pos.size
-        six = self.six if n else np.zeros(1, dtype=np.uint8)
-        payloads = ais.Payloads(six, m.pstart, m.nbits)
-        msg_type = six[np.minimum(m.pstart, six.size - 1)].astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+        payloads = ais.Payloads(self.armoured, m.pstart, m.nbits)
+        # Payload characters were checked while framing, so the first one is valid.
+        msg_type = ais.six_bit(self.armoured[m.pstart]).astype(np.int64)
         msg_type = np.where(m.nbits >= 6, msg_type, -1)
+        self.reject(m.first_pos[msg_type < 0], RejectReason.MALFORMED, "payload shorter than a message type")
 
         header_time, header_receiver, header_satellite = self._link_headers(m, headers)
 
-        supported = np.isin(msg_type, np.array(sorted(ais.SUPPORTED_TYPES)))
+        supported = _SUPPORTED[msg_type]
         # Type 0 is undefined; 28–63 are reserved or newer than ITU-R M.1371-5.
         exists = msg_type >= 1
-        self.reject(m.first_pos[~exists], RejectReason.MALFORMED, "message type 0 does not exist")
+        self.reject(m.first_pos[msg_type == 0], RejectReason.MALFORMED, "message type 0 does not exist")
         unsupported = exists & ~supported
         if unsupported.any():
             detail = pl.Series(msg_type[unsupported]).cast(pl.String)
             self.reject(m.first_pos[unsupported], RejectReason.UNSUPPORTED_TYPE, "message type " + detail)
-            for t, count in Counter(msg_type[unsupported].tolist()).items():
-                self.counts[f"unsupported_type.{t}"] += count
-        min_bits = np.zeros(n, dtype=np.int64)
-        for t, bits in ais.MIN_BITS.items():
-            min_bits[msg_type == t] = bits
+            for t, count in enumerate(np.bincount(msg_type[unsupported], minlength=64)):
+                if count:
+                    self.counts[f"unsupported_type.{t}"] += int(count)
+        min_bits = _MIN_BITS[msg_type]
         short = supported & (m.nbits < min_bits)
         if short.any():
             detail = (
@@ -688,7 +509,7 @@ class _Chunk:
                 *(np.asarray(cols[k], dtype=np.int64) for k in ("year", "month", "day", "hour", "minute", "second"))
             )
             ok &= (epoch >= self.config.min_valid_time_s * US_PER_S) & (epoch < MAX_VALID_TIME_US)
-            ok &= stations.invalid == ""
+            ok &= stations.invalid == 0
             station_time[stations.message[ok]] = epoch[ok]
             stations.columns["station_time"] = np.where(ok, epoch, -1)
 
@@ -702,8 +523,9 @@ class _Chunk:
             "nothing in the data dates this message; pass --default-time",
         )
         usable &= ~no_time
-        for code, name in enumerate(TIME_SOURCES):
-            self.counts[f"time_source.{name}"] += int((usable & (time_source == code)).sum())
+        dated = time_source[usable & (time_source >= 0)]
+        for code, count in enumerate(np.bincount(dated, minlength=len(TIME_SOURCES))):
+            self.counts[f"time_source.{TIME_SOURCES[code]}"] += int(count)
 
         context = _MessageContext(
             timestamp=timestamp,
@@ -714,8 +536,10 @@ class _Chunk:
         )
         stations = stations.subset(timestamp[stations.message] >= 0)
         groups = {
-            "class_a": self._group(payloads, usable & np.isin(msg_type, [1, 2, 3]), ais.decode_class_a_positions),
-            "class_b": self._group(payloads, usable & np.isin(msg_type, [18, 19]), ais.decode_class_b_positions),
+            "class_a": self._group(payloads, usable & (msg_type >= 1) & (msg_type <= 3), ais.decode_class_a_positions),
+            "class_b": self._group(
+                payloads, usable & ((msg_type == 18) | (msg_type == 19)), ais.decode_class_b_positions
+            ),
             "long_range": self._group(payloads, usable & (msg_type == 27), ais.decode_long_range_positions),
             "static_a": self._group(payloads, usable & (msg_type == 5), ais.decode_static_voyage),
             "static_19": self._group(payloads, usable & (msg_type == 19), ais.decode_class_b_extended_static),
@@ -751,8 +575,9 @@ class _Chunk:
                 .cast(pl.Datetime("us", "UTC"))
                 .alias("station_time")
             )
-        for t, count in Counter(msg_type[usable].tolist()).items():
-            self.counts[f"messages.type_{t}"] += count
+        for t, count in enumerate(np.bincount(msg_type[usable], minlength=64)):
+            if count:
+                self.counts[f"messages.type_{t}"] += int(count)
         for field_name, count in _sum_nulled(groups.values()).items():
             self.counts[f"nulled.{field_name}"] += count
         self._carry_over(headers, m)
@@ -770,10 +595,11 @@ class _Chunk:
         return decode(payloads.take(index), index)
 
     def _reject_invalid(self, m: _Messages, decoded: ais.Decoded, name: str) -> None:
-        bad = decoded.invalid != ""
+        bad = decoded.invalid != 0
         if not bad.any():
             return
-        labels = pl.Series(decoded.invalid[bad].astype(str))
+        codes = decoded.invalid[bad]
+        labels = pl.Series(ais.INVALID_FIELDS, dtype=pl.String).gather(codes)
         mmsi = pl.Series(np.asarray(decoded.columns["mmsi"])[bad]).cast(pl.String)
         detail = pl.select(
             pl.when(labels == "mmsi").then("invalid mmsi " + mmsi).otherwise("invalid " + labels)
@@ -789,20 +615,17 @@ class _Chunk:
             "source_line": context.line[index],
         }
         columns.update(decoded.columns)
+        frame = pl.DataFrame(columns, nan_to_null=True)
+        # Low-cardinality text columns: a literal when one value covers the batch
+        # (most files come from one receiver network), else a lookup.
+        classes = context.receiver_class[index]
         codes = context.receiver_code[index]
         names = self.decoder._receivers.names
-        frame = pl.DataFrame(columns, nan_to_null=True)
-        receiver_ids = pl.Series("receiver_id", names if names else [None], dtype=pl.String)
         frame = frame.with_columns(
-            pl.Series("receiver_code", codes),
-            pl.Series("receiver_class", context.receiver_class[index], dtype=pl.String),
+            _lookup(RECEIVER_CLASSES, classes, "receiver_class"),
+            _lookup(names, codes, "receiver_id"),
             pl.lit(transponder, dtype=pl.String).alias("transponder_class"),
         )
-        frame = frame.with_columns(
-            pl.when(pl.col("receiver_code") >= 0)
-            .then(receiver_ids.gather(pl.Series(np.maximum(codes, 0))) if codes.size else pl.lit(None, pl.String))
-            .alias("receiver_id")
-        ).drop("receiver_code")
         for text in ("name", "call_sign", "destination"):
             if text in frame.columns:
                 frame = frame.with_columns(pl.when(pl.col(text) != "").then(pl.col(text)).alias(text))
@@ -826,12 +649,14 @@ class _Chunk:
         self.header_linked = np.zeros(headers.pos.size, dtype=bool)
         if n == 0 or headers.pos.size == 0:
             return time_us, receiver, satellite
-        nxt = np.searchsorted(m.first_pos, headers.pos, side="right")
-        prv = np.searchsorted(m.last_pos, headers.pos, side="left") - 1
+        by_first = np.argsort(m.first_pos, kind="stable")
+        by_last = np.argsort(m.last_pos, kind="stable")
+        nxt = np.searchsorted(m.first_pos[by_first], headers.pos, side="right")
+        prv = np.searchsorted(m.last_pos[by_last], headers.pos, side="left") - 1
         nxt_ok = nxt < n
         prv_ok = prv >= 0
-        nxt_c = np.minimum(nxt, n - 1)
-        prv_c = np.maximum(prv, 0)
+        nxt_c = by_first[np.minimum(nxt, n - 1)]
+        prv_c = by_last[np.maximum(prv, 0)]
         # "00" is what Gatehouse writes when it computed no checksum (own-ship VDO).
         no_checksum = headers.checksum <= 0
         to_next = nxt_ok & (no_checksum | (m.checksum[nxt_c] == headers.checksum))
@@ -847,15 +672,18 @@ class _Chunk:
         self.counts["headers.unmatched"] += int((~linked).sum())
         return time_us, receiver, satellite
 
-    def _resolve_times(self, m: _Messages, header_time: I64, station_time: I64) -> tuple[I64, I64]:
+    def _resolve_times(self, m: _Messages, header_time: I64, station_time: I64) -> tuple[I64, npt.NDArray[np.int8]]:
         """Each message's time from the best source it has; see the module docstring."""
         n = m.first_pos.size
         lo = int(self.config.min_valid_time_s * US_PER_S)
         candidates = [m.tag_time_us, header_time, m.prefix_time_us, m.trailing_time_us]
         timestamp = np.full(n, -1, dtype=np.int64)
-        source = np.full(n, -1, dtype=np.int64)
+        source = np.full(n, -1, dtype=np.int8)
         for code, values in enumerate(candidates):
-            take = (timestamp < 0) & (values >= lo) & (values < MAX_VALID_TIME_US)
+            valid = (values >= lo) & (values < MAX_VALID_TIME_US)
+            if not valid.any():
+                continue
+            take = valid & (timestamp < 0)
             timestamp[take] = values[take]
             source[take] = code
 
@@ -882,15 +710,16 @@ class _Chunk:
             event_time = np.concatenate([[carry.station_time_us], event_time])
             event_kind = np.concatenate([[carry.station_kind], event_kind])
             event_line = np.concatenate([[carry.station_line], event_line])
-        if event_pos.size:
-            message_line = self.line_no[m.first_pos]
-            before = np.searchsorted(event_pos, m.first_pos, side="right") - 1
+        undated = np.flatnonzero(timestamp < 0)
+        if event_pos.size and undated.size:
+            message_pos = m.first_pos[undated]
+            before = np.searchsorted(event_pos, message_pos, side="right") - 1
             after = np.minimum(before + 1, event_pos.size - 1)
             use = np.where(before >= 0, before, after)
-            fresh = np.abs(message_line - event_line[use]) <= self.config.base_station_time_max_lines
-            take = (timestamp < 0) & fresh
-            timestamp[take] = event_time[use][take]
-            source[take] = event_kind[use][take]
+            fresh = np.abs(self.line_no[message_pos] - event_line[use]) <= self.config.base_station_time_max_lines
+            timestamp[undated[fresh]] = event_time[use[fresh]]
+            source[undated[fresh]] = event_kind[use[fresh]]
+        if event_pos.size:
             self.next_carry.station_time_us = int(event_time[-1])
             self.next_carry.station_line = int(event_line[-1])
             self.next_carry.station_kind = int(event_kind[-1])
@@ -900,14 +729,15 @@ class _Chunk:
             source[take] = TIME_SOURCES.index("default")
         return timestamp, source
 
-    def _receiver_class(self, codes: I64, header_satellite: Mask, talker: I64) -> npt.NDArray[np.object_]:
+    def _receiver_class(self, codes: I64, header_satellite: Mask, talker: I64) -> npt.NDArray[np.int8]:
+        """Index into :data:`RECEIVER_CLASSES` of each message's receiver class."""
         names = self.decoder._receivers.names
         satellite_names = np.array([bool(self.decoder._satellite.search(name)) for name in names] + [False])
         is_satellite = header_satellite | satellite_names[np.where(codes >= 0, codes, len(names))]
         is_terrestrial = ~is_satellite & np.isin(talker, self.decoder._terrestrial_talkers)
-        result = np.full(codes.size, "unknown", dtype=object)
-        result[is_satellite] = "satellite"
-        result[is_terrestrial] = "terrestrial"
+        result = np.zeros(codes.size, dtype=np.int8)
+        result[is_satellite] = RECEIVER_CLASSES.index("satellite")
+        result[is_terrestrial] = RECEIVER_CLASSES.index("terrestrial")
         return result
 
     def _carry_over(self, headers: _Headers, m: _Messages) -> None:
@@ -971,14 +801,32 @@ class _Sentences:
     trailing_time_us: I64
     talker: I64
 
+    def take(self, index: I64) -> _Sentences:
+        return _Sentences(*(getattr(self, name)[index] for name in self.__slots__))
+
+
+def _concat_sentences(a: _Sentences, b: _Sentences) -> _Sentences:
+    return _Sentences(*(np.concatenate([getattr(a, name), getattr(b, name)]) for name in _Sentences.__slots__))
+
 
 @dataclass(slots=True)
 class _MessageContext:
     timestamp: I64
     receiver_code: I64
-    receiver_class: npt.NDArray[np.object_]
+    receiver_class: npt.NDArray[np.int8]
     msg_type: I64
     line: I64
+
+
+def _lookup(values: Sequence[str], codes: npt.NDArray[np.integer], name: str) -> pl.Expr | pl.Series:
+    """Strings ``values[code]`` (null for a negative code), as a literal when all agree."""
+    if codes.size == 0 or not values:
+        return pl.lit(None, dtype=pl.String).alias(name)
+    low, high = int(codes.min()), int(codes.max())
+    if low == high:
+        return pl.lit(values[low] if low >= 0 else None, dtype=pl.String).alias(name)
+    table = pl.Series(name, [*values, None], dtype=pl.String)
+    return table.gather(np.where(codes >= 0, codes, len(values)))
 
 
 def _concat_messages(a: _Messages, b: _Messages) -> _Messages:
