@@ -148,53 +148,43 @@ def run_ingest(
 
 def print_ingest_summary(reports: list[SourceReport], elapsed_s: float) -> None:
     """Rich tables: one row per input, then rejects by reason and what else was counted."""
+    wide = console.width >= 130  # narrow terminals get the essential columns only
     table = Table(title="Ingest", title_justify="left")
-    for column in (
-        "input",
-        "format",
-        "status",
-        "read",
-        "positions",
-        "statics",
-        "AtoN",
-        "base st.",
-        "rejected",
-        "dupl.",
-        "time range (UTC)",
-    ):
-        table.add_column(
-            column,
-            justify="right"
-            if column in ("read", "positions", "statics", "AtoN", "base st.", "rejected", "dupl.")
-            else "left",
-        )
+    table.add_column("input", overflow="fold", max_width=32 if wide else 24)
+    if wide:
+        table.add_column("format")
+    table.add_column("status")
+    for column in ("read", "positions", "statics", "other", "rejected", *(("dupl.",) if wide else ())):
+        table.add_column(column, justify="right")
+    if wide:
+        table.add_column("time range (UTC)")
     rejects: Counter[str] = Counter()
     counts: Counter[str] = Counter()
+    styles = {"ingested": "green", "skipped": "yellow", "failed": "red", "empty": "yellow"}
     for r in reports:
         rejects.update(r.rejects)
         counts.update(r.counts)
         span = ""
         if r.time_min and r.time_max:
-            span = f"{r.time_min:%Y-%m-%d %H:%M} → {r.time_max:%Y-%m-%d %H:%M}"
-        status = {
-            "ingested": "[green]ingested",
-            "skipped": "[yellow]skipped",
-            "failed": "[red]failed",
-            "empty": "[yellow]empty",
-        }.get(r.status, r.status)
-        table.add_row(
+            same_day = r.time_min.date() == r.time_max.date()
+            span = (
+                f"{r.time_min:%Y-%m-%d %H:%M}–{r.time_max:%H:%M}"
+                if same_day
+                else f"{r.time_min:%Y-%m-%d}–{r.time_max:%Y-%m-%d}"
+            )
+        cells = [
             Path(r.name).name,
-            r.format or "?",
-            status,
-            f"{r.units_read:,} {r.unit}" if r.units_read else "",
+            *((r.format or "?",) if wide else ()),
+            f"[{styles.get(r.status, 'white')}]{r.status}",
+            f"{r.units_read:,}" if r.units_read else "",
             f"{r.rows['positions']:,}",
             f"{r.rows['statics']:,}",
-            f"{r.rows['aids_to_navigation']:,}",
-            f"{r.rows['base_stations']:,}",
+            f"{r.rows['aids_to_navigation'] + r.rows['base_stations']:,}",
             f"{sum(r.rejects.values()):,}",
-            f"{r.duplicates:,}",
-            span,
-        )
+            *((f"{r.duplicates:,}", span) if wide else ()),
+        ]
+        table.add_row(*cells)
+    table.caption = "read: lines (NMEA) or rows (tables); other: aids to navigation and base stations"
     console.print(table)
     for r in reports:
         if r.message and r.status in ("failed", "skipped", "empty"):

@@ -114,6 +114,7 @@ SOURCES: Final[dict[str, pl.DataType]] = {
     "path": pl.String(),
     "member": pl.String(),
     "content_sha256": pl.String(),
+    "file_sha256": pl.String(),
     "format": pl.String(),
     "size_bytes": pl.Int64(),
     "ingested_at": UTC_TIME,

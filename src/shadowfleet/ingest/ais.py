@@ -49,6 +49,13 @@ def invalid_armour(text: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     return invalid
 
 
+def _window_rows(text: npt.NDArray[np.uint8], start: Offsets, width: int) -> npt.NDArray[np.uint8]:
+    """``text[start : start + width]`` for every start, as rows of a matrix."""
+    view = np.lib.stride_tricks.sliding_window_view(text, min(width, text.size))
+    rows: npt.NDArray[np.uint8] = view[np.minimum(start, view.shape[0] - 1)]
+    return rows
+
+
 _CHAR_WEIGHTS = np.array([64**k for k in range(9, -1, -1)], dtype=np.int64)
 """Weights of ten six-bit characters in a 60-bit word, first character highest."""
 
@@ -74,15 +81,21 @@ class Payloads:
     """The six-bit payloads of a set of messages.
 
     Args:
-        armoured: The text the payloads live in (armoured characters, already checked
-            to be in the alphabet), followed by at least 64 bytes of padding so that
+        chunk: The text most payloads live in (armoured characters, already checked
+            to be in the alphabet), followed by at least 128 bytes of padding so that
             reads past a short payload stay in bounds.
-        start: Offset in ``armoured`` of each message's first payload character.
+        assembled: Payloads of multi-sentence messages, concatenated from their
+            fragments (also padded).
+        start: Offset of each message's first payload character: in ``chunk`` when
+            below ``len(chunk)``, else in ``assembled`` at ``start - len(chunk)``.
         nbits: Number of payload bits of each message (characters × 6 − fill bits).
     """
 
-    def __init__(self, armoured: npt.NDArray[np.uint8], start: Offsets, nbits: I64) -> None:
-        self.armoured = armoured
+    def __init__(
+        self, chunk: npt.NDArray[np.uint8], assembled: npt.NDArray[np.uint8], start: Offsets, nbits: I64
+    ) -> None:
+        self.chunk = chunk
+        self.assembled = assembled
         self.start = start
         self.nbits = nbits
         self.n_chars = (nbits + 5) // 6
@@ -91,8 +104,21 @@ class Payloads:
         self._words: list[I64] = []
 
     def take(self, index: I64) -> Payloads:
-        """The payloads of a subset of messages (sharing the same buffer)."""
-        return Payloads(self.armoured, self.start[index], self.nbits[index])
+        """The payloads of a subset of messages (sharing the same buffers)."""
+        return Payloads(self.chunk, self.assembled, self.start[index], self.nbits[index])
+
+    def first_char(self) -> npt.NDArray[np.uint8]:
+        """Six-bit value of every payload's first character (the message type)."""
+        base = self.chunk.size
+        in_text = self.start < base
+        first = np.where(
+            in_text,
+            self.chunk[np.minimum(self.start, base - 1)],
+            self.assembled[np.clip(self.start - base, 0, max(self.assembled.size - 1, 0))]
+            if self.assembled.size
+            else 0,
+        )
+        return six_bit(first.astype(np.uint8))
 
     def rows(self, width: int) -> npt.NDArray[np.uint8]:
         """The first ``width`` armoured characters of every payload, one row each.
@@ -103,9 +129,17 @@ class Payloads:
         """
         if width > self._rows.shape[1]:
             longest = int(self.n_chars.max(initial=0))
-            width = min(max(width, min(longest, 96)), self.armoured.size)
-            view = np.lib.stride_tricks.sliding_window_view(self.armoured, width)
-            self._rows = view[np.minimum(self.start, view.shape[0] - 1)]
+            width = max(width, min(longest, 96))
+            base = self.chunk.size
+            in_text = self.start < base
+            if bool(in_text.all()):
+                self._rows = _window_rows(self.chunk, self.start, width)
+            else:
+                rows = np.empty((self.start.size, width), dtype=np.uint8)
+                here, there = np.flatnonzero(in_text), np.flatnonzero(~in_text)
+                rows[here] = _window_rows(self.chunk, self.start[here], width)
+                rows[there] = _window_rows(self.assembled, self.start[there] - base, width)
+                self._rows = rows
             self._six = six_bit(self._rows)
         return self._rows[:, :width]
 

@@ -33,7 +33,7 @@ _HEX_VALUE[ord("A") : ord("F") + 1] = np.arange(10, 16, dtype=np.uint8)
 _HEX_VALUE[ord("a") : ord("f") + 1] = np.arange(10, 16, dtype=np.uint8)
 
 
-PAD = 64
+PAD = 128
 """Zero bytes after the text of a padded buffer, so reads a few bytes past any line
 end need no bounds check."""
 

@@ -418,7 +418,7 @@ def _frame(  # pragma: no cover - compiled
                 status[i] = BAD_TIME
                 continue
             whole = int(clock)
-            micro = int(round((clock - whole) * 1_000_000))
+            micro = round((clock - whole) * 1_000_000)
             stamp = _epoch_us(
                 _uint(buf, commas[3] + 1, commas[4], 4),
                 _uint(buf, commas[2] + 1, commas[3], 2),

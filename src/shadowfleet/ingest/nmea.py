@@ -40,7 +40,6 @@ from shadowfleet.ingest.batch import DecodedBatch
 from shadowfleet.ingest.byteops import (
     PAD,
     Bytes,
-    padded,
     range_strings,
 )
 from shadowfleet.ingest.framing import frame_lines
@@ -109,7 +108,7 @@ class _Messages:
     first_pos: I64  # line position (index within the chunk) of fragment 1
     last_pos: I64  # line position of the last fragment
     checksum: I64  # XOR of the fragments' checksums (what a $PGHP header carries)
-    pstart: I64  # payload offset in the armoured text
+    pstart: I64  # payload offset in the text, or past its end in the assembled payloads
     nbits: I64
     tag_time_us: I64
     tag_receiver: I64  # code into the receiver table, -1 if none
@@ -179,11 +178,17 @@ class NmeaDecoder:
             The decoded batch.
         """
         carry = self.carry
-        data = carry.lines + text
-        if data and not data.endswith(b"\n"):
-            data += b"\n"
-        buf = padded(data)
-        framed = frame_lines(buf, len(data))
+        # The chunk's text: carried lines, new lines, a final newline if missing,
+        # then zero padding; built in place, without intermediate copies.
+        tail = text or carry.lines  # carried lines always end with a newline
+        needs_newline = bool(tail) and not tail.endswith(b"\n")
+        n_bytes = len(carry.lines) + len(text) + int(needs_newline)
+        buf = np.zeros(n_bytes + PAD, dtype=np.uint8)
+        buf[: len(carry.lines)] = np.frombuffer(carry.lines, dtype=np.uint8)
+        buf[len(carry.lines) : len(carry.lines) + len(text)] = np.frombuffer(text, dtype=np.uint8)
+        if needs_newline:
+            buf[n_bytes - 1] = 10
+        framed = frame_lines(buf, n_bytes)
         n_new = framed.start.size - carry.line_numbers.size
         line_no = np.concatenate([carry.line_numbers, first_line + np.arange(n_new, dtype=np.int64)])
         chunk = _Chunk(self, buf, framed, line_no, final)
@@ -200,7 +205,7 @@ class _Chunk:
         self.decoder = decoder
         self.config = decoder.config
         self.buf = buf
-        self.armoured = buf
+        self.assembled = np.zeros(PAD, dtype=np.uint8)
         self.framed = framed
         self.starts = framed.start.astype(np.int64)
         self.ends = framed.end.astype(np.int64)
@@ -427,14 +432,15 @@ class _Chunk:
         m_instance = instance[members]
         message_first = np.flatnonzero(np.r_[True, m_instance[1:] != m_instance[:-1]])
         fm = f[members]
-        # Concatenate the fragments' payloads (already in fragment order) after the
-        # chunk's own text, so every message is one range of one array.
+        # Concatenate the fragments' payloads (already in fragment order) into the
+        # assembled buffer, addressed past the end of the chunk's text, so every
+        # message is one range of one array.
         lengths = sentences.plen[fm]
         offsets = np.zeros(fm.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         index = np.repeat(sentences.pstart[fm] - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
-        base = self.armoured.size
-        self.armoured = np.concatenate([self.armoured, self.armoured[index], np.zeros(PAD, dtype=np.uint8)])
+        base = self.buf.size
+        self.assembled = np.concatenate([self.buf[index], np.zeros(PAD, dtype=np.uint8)])
         message_chars = np.add.reduceat(lengths, message_first)
         message_last = np.r_[message_first[1:], fm.size] - 1
         nbits = 6 * message_chars - sentences.fill[fm[message_last]]
@@ -467,9 +473,9 @@ class _Chunk:
         # assembled ones); nothing below needs them sorted.
         m = messages
         n = m.first_pos.size
-        payloads = ais.Payloads(self.armoured, m.pstart, m.nbits)
+        payloads = ais.Payloads(self.buf, self.assembled, m.pstart, m.nbits)
         # Payload characters were checked while framing, so the first one is valid.
-        msg_type = ais.six_bit(self.armoured[m.pstart]).astype(np.int64)
+        msg_type = payloads.first_char().astype(np.int64)
         msg_type = np.where(m.nbits >= 6, msg_type, -1)
         self.reject(m.first_pos[msg_type < 0], RejectReason.MALFORMED, "payload shorter than a message type")
 

@@ -9,8 +9,8 @@ message and does not stop the other inputs.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
 import tempfile
 import time
 from collections import Counter
@@ -31,6 +31,7 @@ from shadowfleet.ingest.sources import Member, inspect_input, open_stream
 from shadowfleet.ingest.tables import detect_layout, normalise_table
 from shadowfleet.store.lake import Store
 
+Hash = Any  # hashlib's hash objects have no public class
 ProgressCallback = Callable[[str, int, int | None], None]
 """Called with (input name, bytes done, bytes total or None) as decoding advances."""
 
@@ -67,13 +68,14 @@ class SourceReport:
     rejects: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
+    content_hash: str = ""
     time_min: datetime | None = None
     time_max: datetime | None = None
     duration_s: float = 0.0
 
 
 def _iter_nmea(
-    member: Member, config: Config, options: IngestOptions, progress: ProgressCallback | None
+    member: Member, config: Config, options: IngestOptions, progress: ProgressCallback | None, digest: Hash
 ) -> Iterator[DecodedBatch]:
     default_us = None
     if options.default_time is not None:
@@ -88,6 +90,7 @@ def _iter_nmea(
         pending = b""
         while True:
             block = handle.read(chunk_size)
+            digest.update(block)
             final = not block
             data = pending + block
             if not final:
@@ -108,8 +111,15 @@ def _iter_nmea(
 
 
 def _iter_table(
-    member: Member, config: Config, options: IngestOptions, progress: ProgressCallback | None, scratch: Path
+    member: Member,
+    config: Config,
+    options: IngestOptions,
+    progress: ProgressCallback | None,
+    scratch: Path,
+    digest: Hash,
 ) -> Iterator[DecodedBatch]:
+    if member.format == "parquet" or member.compression == "none":
+        _hash_into(member.path, digest)
     if member.format == "parquet":
         source: Path = member.path
         first_row = 1
@@ -124,7 +134,9 @@ def _iter_table(
         else:
             source = scratch / "table.csv"
             with open_stream(member.path, member.compression, member.member) as handle, open(source, "wb") as out:
-                shutil.copyfileobj(handle, out, 8 * 1024 * 1024)
+                while block := handle.read(8 * 1024 * 1024):
+                    digest.update(block)
+                    out.write(block)
         first_row = 2  # line 1 is the header
         try:
             lazy = pl.scan_csv(
@@ -161,6 +173,12 @@ def _iter_table(
         raise InputError(f"cannot parse table near row {first_row + done}: {exc}", member.name) from exc
 
 
+def _hash_into(path: Path, digest: Hash) -> None:
+    with open(path, "rb") as handle:
+        while block := handle.read(8 * 1024 * 1024):
+            digest.update(block)
+
+
 def ingest_member(
     store: Store,
     member: Member,
@@ -191,18 +209,32 @@ def ingest_member(
         report.message = "the file is empty"
     report.unit = "lines" if member.format in ("nmea", "empty") else "rows"
     staged = store.stage(member.source_id)
+    digest = hashlib.sha256()
     try:
         with tempfile.TemporaryDirectory(dir=staged.folder) as scratch:
             if member.format == "nmea":
-                batches: Iterator[DecodedBatch] = _iter_nmea(member, config, options, progress)
+                batches: Iterator[DecodedBatch] = _iter_nmea(member, config, options, progress, digest)
             elif member.format in ("csv", "parquet"):
-                batches = _iter_table(member, config, options, progress, Path(scratch))
+                batches = _iter_table(member, config, options, progress, Path(scratch), digest)
             else:
                 batches = iter(())
             for batch in batches:
                 tables = finalise(batch, member.source_id, config.store.vessel_buckets)
                 staged.write(tables)
                 _account(report, batch, tables)
+        report.content_hash = digest.hexdigest()
+        same = store.sources().filter(pl.col("content_sha256") == report.content_hash)
+        if same.height:
+            # The same content under another file (renamed, recompressed...).
+            staged.abort()
+            report.status = "skipped"
+            report.message = f"same content as {same['path'][0]} (already in the store)"
+            report.rows.clear()
+            report.rejects.clear()
+            report.counts.clear()
+            report.units_read = 0
+            report.time_min = report.time_max = None
+            return report
         report.duplicates = staged.duplicates
         report.rows["positions"] -= staged.duplicates
         report.duration_s = time.perf_counter() - started
@@ -242,7 +274,8 @@ def _source_row(member: Member, report: SourceReport) -> dict[str, Any]:
         "source_id": member.source_id,
         "path": str(member.path.resolve()),
         "member": member.member,
-        "content_sha256": member.content_hash,
+        "content_sha256": report.content_hash,
+        "file_sha256": member.file_hash,
         "format": member.format,
         "size_bytes": size,
         "ingested_at": datetime.now(UTC),

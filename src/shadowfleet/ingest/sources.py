@@ -38,8 +38,8 @@ class Member:
         compression: ``none``, ``gzip``, ``bzip2``, ``xz`` or ``zip``.
         format: ``nmea``, ``csv``, ``parquet`` or ``empty``.
         separator: CSV field separator.
-        content_hash: SHA-256 of the stored bytes (the file, or the zip member's
-            uncompressed bytes), hex.
+        file_hash: SHA-256 of the file as stored (compressed or not), hex. The
+            content's own hash (after decompression) is computed while it is read.
     """
 
     path: Path
@@ -47,7 +47,7 @@ class Member:
     compression: str
     format: str
     separator: str
-    content_hash: str
+    file_hash: str
 
     @property
     def name(self) -> str:
@@ -56,8 +56,8 @@ class Member:
 
     @property
     def source_id(self) -> str:
-        """Stable id of this input: a prefix of the hash of its content (and member)."""
-        digest = hashlib.sha256(f"{self.content_hash}:{self.member or ''}".encode()).hexdigest()
+        """Stable id of this input: a prefix of the hash of its file (and member name)."""
+        digest = hashlib.sha256(f"{self.file_hash}:{self.member or ''}".encode()).hexdigest()
         return digest[:16]
 
 
@@ -106,13 +106,6 @@ def _hash_file(path: Path) -> str:
     with open(path, "rb") as handle:
         while chunk := handle.read(8 * 1024 * 1024):
             digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _hash_stream(handle: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    while chunk := handle.read(8 * 1024 * 1024):
-        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -194,6 +187,7 @@ def inspect_input(path: str | Path) -> list[Member]:
                 names = [info.filename for info in archive.infolist() if not info.is_dir()]
             if not names:
                 raise InputError("zip archive holds no file", file)
+            file_hash = _hash_file(file)
             for name in names:
                 with open_stream(file, "zip", name) as handle:
                     head = handle.read(SNIFF_BYTES)
@@ -201,9 +195,7 @@ def inspect_input(path: str | Path) -> list[Member]:
                 if inner != "none":
                     raise InputError(f"archive member {name} is itself {inner}-compressed; unpack it first", file)
                 fmt, separator = _sniff_or_raise(head, f"{file}!{name}")
-                with open_stream(file, "zip", name) as handle:
-                    content_hash = _hash_stream(handle)
-                members.append(Member(file, name, "zip", fmt, separator, content_hash))
+                members.append(Member(file, name, "zip", fmt, separator, file_hash))
             return members
         with open_stream(file, compression) as handle:
             head = handle.read(SNIFF_BYTES)

@@ -203,8 +203,8 @@ class StagedSource:
     """The files of one input being ingested, kept apart until :meth:`commit`.
 
     Batches are written as they are decoded, so memory stays bounded for inputs of
-    any size. Position rows identical to a row already in the lake or in an earlier
-    batch (same vessel, time, position and motion) are dropped and counted.
+    any size. Position rows identical to another row of the same batch (same vessel,
+    time, position and motion) are dropped and counted.
     """
 
     def __init__(self, store: Store, source_id: str) -> None:
@@ -240,23 +240,17 @@ class StagedSource:
 
     def _write_positions(self, frame: pl.DataFrame, batch: int) -> None:
         before = frame.height
+        # Identical reports in one batch (the same message heard by two receivers at
+        # the same instant) are stored once. Duplicates across batches or inputs are
+        # left to the cleaning step of track building, which sees each vessel's rows
+        # in time order anyway; checking every batch against the lake here would cost
+        # a read of the whole partition per batch.
         frame = frame.unique(subset=list(POSITION_KEY), keep="first", maintain_order=True)
+        self.duplicates += before - frame.height
         frame = frame.with_columns(pl.col("timestamp").dt.date().alias("_date"))
         for (day,), rows in frame.group_by("_date", maintain_order=True):
-            partition = f"positions/date={day}"
-            existing = sorted((self.store.root / partition).glob("*.parquet")) + sorted(
-                (self.folder / partition).glob("*.parquet")
-            )
-            new = rows.drop("_date")
-            if existing:
-                seen = pl.scan_parquet(existing).select(list(POSITION_KEY)).unique().collect()
-                new = new.join(seen, on=list(POSITION_KEY), how="anti", nulls_equal=True)
-            if new.height == 0:
-                continue
-            new = new.sort(["vessel_bucket", "mmsi", "timestamp"])
-            self._write(f"{partition}/part-{self.source_id}-{batch:05d}.parquet", new)
-            before -= new.height
-        self.duplicates += before
+            part = rows.drop("_date").sort(["vessel_bucket", "mmsi", "timestamp"])
+            self._write(f"positions/date={day}/part-{self.source_id}-{batch:05d}.parquet", part)
 
     def commit(self, source_row: dict[str, Any]) -> None:
         """Make the input visible: journal, move the files, record the source."""
