@@ -192,6 +192,7 @@ class NmeaDecoder:
         n_new = framed.start.size - carry.line_numbers.size
         line_no = np.concatenate([carry.line_numbers, first_line + np.arange(n_new, dtype=np.int64)])
         chunk = _Chunk(self, buf, framed, line_no, final)
+        chunk.carried_in = carry.line_numbers.size
         batch = chunk.run()
         batch.counts["lines"] += n_new
         self.carry = chunk.next_carry
@@ -222,6 +223,7 @@ class _Chunk:
         )
         self.clock_pos = np.zeros(0, dtype=np.int64)
         self.clock_time_us = np.zeros(0, dtype=np.int64)
+        self.carried_in = 0
 
     # ------------------------------------------------------------------ helpers
     def reject(self, positions: I64, reason: RejectReason, detail: str | pl.Series) -> None:
@@ -252,10 +254,11 @@ class _Chunk:
         self._reject_lines_by_status()
 
         zda = np.flatnonzero((kind == framing.ZDA) & usable)
-        self.counts["clock.zda"] += int(np.count_nonzero(kind == framing.ZDA))
+        new = slice(self.carried_in, None)  # lines carried in were counted in their own chunk
+        self.counts["clock.zda"] += int(np.count_nonzero(kind[new] == framing.ZDA))
         self.clock_pos, self.clock_time_us = zda, f.header_time_us[zda]
         headers = self._parse_headers(np.flatnonzero((kind == framing.GATEHOUSE) & usable))
-        self.counts["headers.gatehouse"] += int(np.count_nonzero(kind == framing.GATEHOUSE))
+        self.counts["headers.gatehouse"] += int(np.count_nonzero(kind[new] == framing.GATEHOUSE))
         vdm = np.flatnonzero((kind == framing.VDM) & usable)
         sentences = _Sentences(
             pos=vdm,
@@ -354,7 +357,7 @@ class _Chunk:
         receiver = tags.receiver[pos]
         group = tags.group[pos]
         single = sentences.total == 1
-        self.counts["sentences"] += int(pos.size)
+        self.counts["sentences"] += int(np.count_nonzero(pos >= self.carried_in))
         s1 = np.flatnonzero(single)
         singles = _Messages(
             first_pos=pos[s1],
@@ -553,8 +556,7 @@ class _Chunk:
             "aids": self._group(payloads, usable & (msg_type == 21), ais.decode_aids_to_navigation),
             "stations": stations,
         }
-        for name, decoded in groups.items():
-            self._reject_invalid(m, decoded, name)
+        self._reject_invalid(m, list(groups.values()))
         positions = pl.concat(
             [
                 self._frame(groups["class_a"], context, transponder="A"),
@@ -600,18 +602,30 @@ class _Chunk:
         index = np.flatnonzero(selected)
         return decode(payloads.take(index), index)
 
-    def _reject_invalid(self, m: _Messages, decoded: ais.Decoded, name: str) -> None:
-        bad = decoded.invalid != 0
-        if not bad.any():
-            return
-        codes = decoded.invalid[bad]
-        labels = pl.Series(ais.INVALID_FIELDS, dtype=pl.String).gather(codes)
-        mmsi = pl.Series(np.asarray(decoded.columns["mmsi"])[bad]).cast(pl.String)
-        detail = pl.select(
-            pl.when(labels == "mmsi").then("invalid mmsi " + mmsi).otherwise("invalid " + labels)
-        ).to_series()
-        self.reject(m.first_pos[decoded.message[bad]], RejectReason.INVALID_FIELD, detail)
-        decoded.keep(~bad)
+    def _reject_invalid(self, m: _Messages, groups: list[ais.Decoded]) -> None:
+        """Refuse messages with an invalid field, once each, and drop all their rows.
+
+        A type 19 message feeds two groups (its position and its static half): an
+        invalid field found by either refuses the whole message, with one reject.
+        """
+        refused = np.zeros(m.first_pos.size, dtype=bool)
+        for decoded in groups:
+            bad = decoded.invalid != 0
+            new = bad & ~refused[decoded.message]
+            if new.any():
+                codes = decoded.invalid[new]
+                labels = pl.Series(ais.INVALID_FIELDS, dtype=pl.String).gather(codes)
+                mmsi = pl.Series(np.asarray(decoded.columns["mmsi"])[new]).cast(pl.String)
+                detail = pl.select(
+                    pl.when(labels == "mmsi").then("invalid mmsi " + mmsi).otherwise("invalid " + labels)
+                ).to_series()
+                self.reject(m.first_pos[decoded.message[new]], RejectReason.INVALID_FIELD, detail)
+            refused[decoded.message[bad]] = True
+        if refused.any():
+            for decoded in groups:
+                keep = ~refused[decoded.message]
+                if not keep.all():
+                    decoded.keep(keep)
 
     def _frame(self, decoded: ais.Decoded, context: _MessageContext, transponder: str | None) -> pl.DataFrame:
         index = decoded.message
@@ -667,6 +681,13 @@ class _Chunk:
         no_checksum = headers.checksum <= 0
         to_next = nxt_ok & (no_checksum | (m.checksum[nxt_c] == headers.checksum))
         to_prev = ~to_next & prv_ok & ~no_checksum & (m.checksum[prv_c] == headers.checksum)
+        if not self.final:
+            # A header after the chunk's last message may announce a message of the
+            # next chunk: it takes the previous message only if that one has no
+            # header of its own; otherwise it is carried into the next chunk.
+            claimed = np.zeros(n, dtype=bool)
+            claimed[nxt_c[to_next]] = True
+            to_prev &= nxt_ok | ~claimed[prv_c]
         target = np.where(to_next, nxt_c, np.where(to_prev, prv_c, -1))
         linked = target >= 0
         # Headers are in line order; when two claim one message the later one wins,
@@ -675,7 +696,6 @@ class _Chunk:
         receiver[target[linked]] = headers.receiver[linked]
         satellite[target[linked]] = headers.satellite[linked]
         self.header_linked = linked
-        self.counts["headers.unmatched"] += int((~linked).sum())
         return time_us, receiver, satellite
 
     def _resolve_times(self, m: _Messages, header_time: I64, station_time: I64) -> tuple[I64, npt.NDArray[np.int8]]:
@@ -748,12 +768,14 @@ class _Chunk:
 
     def _carry_over(self, headers: _Headers, m: _Messages) -> None:
         """Hold back waiting fragments and trailing headers for the next chunk."""
+        unmatched = ~self.header_linked
+        if not self.final and headers.pos.size:
+            waiting = unmatched & (headers.pos > m.last_pos.max(initial=-1))
+            self.carry_line[headers.pos[waiting]] = True
+            unmatched &= ~waiting
+        self.counts["headers.unmatched"] += int(unmatched.sum())
         if self.final:
             return
-        if headers.pos.size:
-            last_message = m.last_pos.max(initial=-1)
-            trailing_headers = headers.pos[~self.header_linked & (headers.pos > last_message)]
-            self.carry_line[trailing_headers] = True
         held = np.flatnonzero(self.carry_line)
         if held.size == 0:
             return

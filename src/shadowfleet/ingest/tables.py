@@ -399,9 +399,13 @@ def normalise_table(
             "station_text": _text(get("station_type")),
             "receiver_text": _text(get("receiver_class")),
             "receiver_id": _text(get("receiver_id")),
-            "raw": pl.concat_str([_text(pl.col(c)).fill_null("") for c in frame.columns], separator=",").str.slice(
-                0, RAW_SAMPLE_BYTES
-            ),
+            "raw": pl.concat_str(
+                [
+                    (pl.col(c).bin.encode("hex") if dtype == pl.Binary else _text(pl.col(c))).fill_null("")
+                    for c, dtype in frame.schema.items()
+                ],
+                separator=",",
+            ).str.slice(0, RAW_SAMPLE_BYTES),
         }
     )
     rows = frame.select([e.alias(name) for name, e in exprs.items()])

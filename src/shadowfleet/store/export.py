@@ -125,12 +125,18 @@ def _write_geojson(frame: pl.DataFrame, path: Path, table: str) -> int:
         for c, dtype in located.schema.items()
         if isinstance(dtype, pl.Datetime)
     )
+    properties_json = pl.struct(properties).struct.json_encode() if properties else pl.lit("{}")
     features = located.select(
-        pl.format(
-            '{"type":"Feature","geometry":{"type":"Point","coordinates":[{},{}]},"properties":{}}',
-            pl.col("lon"),
-            pl.col("lat"),
-            pl.struct(properties).struct.json_encode() if properties else pl.lit("{}"),
+        pl.concat_str(
+            [
+                pl.lit('{"type":"Feature","geometry":{"type":"Point","coordinates":['),
+                pl.col("lon").cast(pl.String),
+                pl.lit(","),
+                pl.col("lat").cast(pl.String),
+                pl.lit(']},"properties":'),
+                properties_json,
+                pl.lit("}"),
+            ]
         ).alias("feature")
     )["feature"]
     with open(path, "w", encoding="utf-8") as handle:
