@@ -148,3 +148,25 @@ def test_demo_ingests_the_bundled_samples(tmp_path: Path) -> None:
 
 def test_version() -> None:
     assert run("--version").output.startswith("shadowfleet ")  # type: ignore[attr-defined]
+
+
+def test_empty_file_is_reported_not_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.nmea"
+    empty.write_bytes(b"")
+    result = run("ingest", empty, "--store", tmp_path / "s", "-q")
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    assert "empty" in result.output and "the file is empty" in result.output  # type: ignore[attr-defined]
+    sources = run("query", "--store", tmp_path / "s", "--format", "json", "SELECT format, units_read FROM sources")
+    assert json.loads(sources.output) == [{"format": "empty", "units_read": 0}]  # type: ignore[attr-defined]
+
+
+def test_garbage_lines_inside_a_log_do_not_stop_it(tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed.nmea"
+    mixed.write_bytes(b"\x00\xff\xfe binary noise\n" + KYSTVERKET.read_bytes() + b"\n!AIVDM,1,1,,A,13aDo8?P0\n")
+    result = run("ingest", mixed, "--store", tmp_path / "s", "-q")
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    rejects = run("query", "--store", tmp_path / "s", "--format", "json", "SELECT line_number, reason FROM rejects")
+    assert json.loads(rejects.output) == [  # type: ignore[attr-defined]
+        {"line_number": 1, "reason": "malformed"},
+        {"line_number": 1002, "reason": "malformed"},
+    ]

@@ -29,6 +29,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -188,12 +189,11 @@ class Store:
             if staged.exists():
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged, final)
-        row = pl.DataFrame([journal["source"]]).with_columns(
-            pl.col(c).str.to_datetime(time_zone="UTC", time_unit="us")
-            for c in ("ingested_at", "time_min", "time_max")
-            if c in journal["source"]
-        )
-        row = schemas.conform(row, schemas.SOURCES)
+        values = dict(journal["source"])
+        for column, dtype in schemas.SOURCES.items():
+            if isinstance(dtype, pl.Datetime) and isinstance(values.get(column), str):
+                values[column] = datetime.fromisoformat(values[column])
+        row = pl.DataFrame([{c: values.get(c) for c in schemas.SOURCES}], schema=schemas.SOURCES)
         existing = self.sources().filter(pl.col("source_id") != journal["source"]["source_id"])
         write_parquet_atomic(pl.concat([existing, row]), self.root / SOURCES_FILE, self.config)
         shutil.rmtree(folder, ignore_errors=True)
