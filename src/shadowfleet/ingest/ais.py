@@ -301,78 +301,86 @@ def _invalid_codes(n: int, **conditions: Mask) -> npt.NDArray[np.int8]:
     return codes
 
 
-def decode_class_a_positions(p: Payloads, message: I64) -> Decoded:
-    """Types 1, 2, 3: class A position reports."""
+@dataclass(frozen=True, slots=True)
+class PositionLayout:
+    """Where a family of position reports keeps its fields: ``(start bit, width)``.
+
+    Attributes:
+        nav_status: Navigational status, or None (class B has none).
+        lon: Longitude, two's complement.
+        lat: Latitude, two's complement.
+        sog: Speed over ground.
+        cog: Course over ground.
+        heading: True heading, or None (type 27 has none).
+        per_degree: Raw coordinate units per degree (600,000 = 1/10,000 minute).
+        sog_not_available: Raw "not available" speed.
+        sog_per_knot: Raw speed units per knot.
+        cog_not_available: Raw "not available" course.
+        cog_per_degree: Raw course units per degree.
+    """
+
+    nav_status: tuple[int, int] | None
+    lon: tuple[int, int]
+    lat: tuple[int, int]
+    sog: tuple[int, int]
+    cog: tuple[int, int]
+    heading: tuple[int, int] | None
+    per_degree: int = 600_000
+    sog_not_available: int = 1023
+    sog_per_knot: float = 10.0
+    cog_not_available: int = 3600
+    cog_per_degree: float = 10.0
+
+
+CLASS_A = PositionLayout(nav_status=(38, 4), sog=(50, 10), lon=(61, 28), lat=(89, 27), cog=(116, 12), heading=(128, 9))
+"""Types 1, 2, 3."""
+CLASS_B = PositionLayout(nav_status=None, sog=(46, 10), lon=(57, 28), lat=(85, 27), cog=(112, 12), heading=(124, 9))
+"""Types 18 and 19 (their position half)."""
+LONG_RANGE = PositionLayout(
+    nav_status=(40, 4),
+    lon=(44, 18),
+    lat=(62, 17),
+    sog=(79, 6),
+    cog=(85, 9),
+    heading=None,
+    per_degree=600,
+    sog_not_available=63,
+    sog_per_knot=1.0,
+    cog_not_available=511,
+    cog_per_degree=1.0,
+)
+"""Type 27: 1/10-minute positions, whole knots and degrees."""
+
+
+def decode_positions(p: Payloads, message: I64, layout: PositionLayout) -> Decoded:
+    """Position reports of one family (see :class:`PositionLayout`)."""
     mmsi = p.unsigned(8, 30)
-    nav_status = p.unsigned(38, 4)
-    sog_raw = p.unsigned(50, 10)
-    lon_raw = p.signed(61, 28)
-    lat_raw = p.signed(89, 27)
-    cog_raw = p.unsigned(116, 12)
-    heading = p.unsigned(128, 9)
-    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE, 600_000)
-    return _movement(
-        p, message, mmsi, lat, lon, bad_position, sog_raw, 1023, 10.0, cog_raw, 3600, 10.0, heading, nav_status
-    )
-
-
-def decode_class_b_positions(p: Payloads, message: I64) -> Decoded:
-    """Types 18 and 19: class B position reports (no navigational status)."""
-    mmsi = p.unsigned(8, 30)
-    sog_raw = p.unsigned(46, 10)
-    lon_raw = p.signed(57, 28)
-    lat_raw = p.signed(85, 27)
-    cog_raw = p.unsigned(112, 12)
-    heading = p.unsigned(124, 9)
-    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE, 600_000)
-    return _movement(p, message, mmsi, lat, lon, bad_position, sog_raw, 1023, 10.0, cog_raw, 3600, 10.0, heading, None)
-
-
-def decode_long_range_positions(p: Payloads, message: I64) -> Decoded:
-    """Type 27: long-range broadcast (1/10-minute positions, whole knots and degrees)."""
-    mmsi = p.unsigned(8, 30)
-    nav_status = p.unsigned(40, 4)
-    lon_raw = p.signed(44, 18)
-    lat_raw = p.signed(62, 17)
-    sog_raw = p.unsigned(79, 6)
-    cog_raw = p.unsigned(85, 9)
-    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, LAT_NOT_AVAILABLE_LR, LON_NOT_AVAILABLE_LR, 600)
-    heading = np.full(message.size, 511, dtype=np.int64)
-    return _movement(p, message, mmsi, lat, lon, bad_position, sog_raw, 63, 1.0, cog_raw, 511, 1.0, heading, nav_status)
-
-
-def _movement(
-    p: Payloads,
-    message: I64,
-    mmsi: I64,
-    lat: F64,
-    lon: F64,
-    bad_position: Mask,
-    sog_raw: I64,
-    sog_na: int,
-    sog_scale: float,
-    cog_raw: I64,
-    cog_na: int,
-    cog_scale: float,
-    heading: I64,
-    nav_status: I64 | None,
-) -> Decoded:
-    sog = sog_raw / sog_scale
-    cog = cog_raw / cog_scale
-    cog_out_of_range = (cog_raw != cog_na) & (cog >= 360.0)
+    lon_raw = p.signed(*layout.lon)
+    lat_raw = p.signed(*layout.lat)
+    if layout.per_degree == 600_000:
+        lat_na, lon_na = LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE
+    else:
+        lat_na, lon_na = LAT_NOT_AVAILABLE_LR, LON_NOT_AVAILABLE_LR
+    lat, lon, _, bad_position = _positions(lat_raw, lon_raw, lat_na, lon_na, layout.per_degree)
+    sog_raw = p.unsigned(*layout.sog)
+    cog_raw = p.unsigned(*layout.cog)
+    heading = p.unsigned(*layout.heading) if layout.heading else np.full(message.size, 511, dtype=np.int64)
+    sog = sog_raw / layout.sog_per_knot
+    cog = cog_raw / layout.cog_per_degree
+    cog_out_of_range = (cog_raw != layout.cog_not_available) & (cog >= 360.0)
     heading_out_of_range = (heading != 511) & (heading >= 360)
     columns: dict[str, npt.NDArray[np.generic] | pl.Series] = {
         "mmsi": mmsi,
         "lat": lat,
         "lon": lon,
-        "sog_kn": _nullable(sog, sog_raw != sog_na).astype(np.float32),
-        "cog_deg": _nullable(cog, (cog_raw != cog_na) & ~cog_out_of_range).astype(np.float32),
+        "sog_kn": _nullable(sog, sog_raw != layout.sog_not_available).astype(np.float32),
+        "cog_deg": _nullable(cog, (cog_raw != layout.cog_not_available) & ~cog_out_of_range).astype(np.float32),
         "heading_deg": _nullable(heading.astype(np.float64), (heading != 511) & ~heading_out_of_range).astype(
             np.float32
         ),
     }
-    if nav_status is not None:
-        columns["nav_status"] = nav_status.astype(np.int8)
+    if layout.nav_status is not None:
+        columns["nav_status"] = p.unsigned(*layout.nav_status).astype(np.int8)
     invalid = _invalid_codes(message.size, mmsi=~valid_mmsi(mmsi), position=bad_position)
     return Decoded(
         message,
@@ -380,6 +388,21 @@ def _movement(
         invalid,
         {"cog_deg": int(cog_out_of_range.sum()), "heading_deg": int(heading_out_of_range.sum())},
     )
+
+
+def decode_class_a_positions(p: Payloads, message: I64) -> Decoded:
+    """Types 1, 2, 3: class A position reports."""
+    return decode_positions(p, message, CLASS_A)
+
+
+def decode_class_b_positions(p: Payloads, message: I64) -> Decoded:
+    """Types 18 and 19: class B position reports (no navigational status)."""
+    return decode_positions(p, message, CLASS_B)
+
+
+def decode_long_range_positions(p: Payloads, message: I64) -> Decoded:
+    """Type 27: long-range broadcast (1/10-minute positions, whole knots and degrees)."""
+    return decode_positions(p, message, LONG_RANGE)
 
 
 def valid_mmsi(mmsi: I64) -> Mask:

@@ -16,8 +16,7 @@ import polars as pl
 from shadowfleet import schemas
 from shadowfleet.store.lake import vessel_bucket
 
-STATIC_CONTENT = (
-    "imo",
+STATIC_FIELDS = (
     "imo_reported",
     "name",
     "call_sign",
@@ -27,8 +26,9 @@ STATIC_CONTENT = (
     "draught_m",
     "destination",
     "eta",
-    "transponder_class",
 )
+"""What a static report reports (a table row holding any of them is one)."""
+STATIC_CONTENT = ("imo", *STATIC_FIELDS, "transponder_class")
 """Columns whose values make a static report different from the previous one."""
 
 

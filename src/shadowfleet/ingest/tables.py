@@ -30,7 +30,7 @@ from typing import Final
 import polars as pl
 
 from shadowfleet.errors import InputError
-from shadowfleet.ingest.batch import DecodedBatch
+from shadowfleet.ingest.batch import STATIC_FIELDS, DecodedBatch
 from shadowfleet.ingest.rejects import RAW_SAMPLE_BYTES, RejectCollector, RejectReason
 
 # Canonical fields a table can provide, and the normalised header names (lowercase,
@@ -482,18 +482,7 @@ def normalise_table(
     ):
         nulled = pl.col(raw).is_not_null() & pl.col(column).is_null() & ((pl.col(raw) - sentinel).abs() > 1e-6)
         counts[f"nulled.{column}"] += int(vessels.select(nulled.sum()).item())
-    static_fields = [
-        "imo_reported",
-        "name",
-        "call_sign",
-        "ship_type",
-        "length_m",
-        "beam_m",
-        "draught_m",
-        "destination",
-        "eta",
-    ]
-    statics = vessels.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in static_fields]))
+    statics = vessels.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in STATIC_FIELDS]))
     counts["messages.positions"] += vessels.height
     return DecodedBatch(
         positions=vessels,
