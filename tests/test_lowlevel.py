@@ -10,71 +10,35 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shadowfleet.ingest import ais, framing
-from shadowfleet.ingest.byteops import (
-    gather_ranges,
-    padded,
-    parse_decimal,
-    parse_uint,
-    range_strings,
-    scan_in_ranges,
-    split_lines,
-    xor_ranges,
-)
+from shadowfleet.ingest.byteops import PAD, gather_ranges, matrix_strings, range_strings
 from shadowfleet.ingest.timeconv import civil_to_epoch_us, epoch_number_to_us
 
 
-def ranges_of(text: bytes, pieces: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    buf = padded(text)
-    starts, ends, at = [], [], 0
-    for piece in pieces:
-        at = text.index(piece, at)
-        starts.append(at)
-        ends.append(at + len(piece))
-        at += len(piece)
-    return buf, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+def padded(text: bytes) -> np.ndarray:
+    buf = np.zeros(len(text) + PAD, dtype=np.uint8)
+    buf[: len(text)] = np.frombuffer(text, dtype=np.uint8)
+    return buf
 
 
-def test_split_lines_strips_carriage_returns() -> None:
-    buf = padded(b"a\r\n\nbc\n")
-    starts, ends = split_lines(buf)
-    assert starts.tolist() == [0, 3, 4] and ends.tolist() == [1, 3, 6]
-
-
-def test_parse_uint_and_decimal() -> None:
-    text = b"12|007||1x|12345678901234567890|3.25|1325394001.5|.|7."
-    pieces = text.split(b"|")
-    buf, starts, ends = ranges_of(text, pieces)
-    values, valid = parse_uint(buf, starts, ends)
-    assert valid.tolist() == [True, True, False, False, False, False, False, False, False]
-    assert values[:2].tolist() == [12, 7]
-    numbers, ok = parse_decimal(buf, starts, ends)
-    assert ok.tolist() == [True, True, False, False, False, True, True, False, True]
-    assert numbers[5] == 3.25 and numbers[6] == 1325394001.5 and numbers[8] == 7.0
-
-
-@given(st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=30))
-def test_xor_and_gather_of_ranges(pieces: list[bytes]) -> None:
+@given(st.lists(st.binary(min_size=0, max_size=40), min_size=1, max_size=30))
+def test_gather_ranges(pieces: list[bytes]) -> None:
     text = b"#".join(pieces) + b"\n"
     buf = padded(text)
-    offsets = np.cumsum([0] + [len(p) + 1 for p in pieces[:-1]])
-    starts = offsets.astype(np.int64)
+    starts = np.cumsum([0] + [len(p) + 1 for p in pieces[:-1]]).astype(np.int64)
     ends = starts + np.array([len(p) for p in pieces], dtype=np.int64)
-    expected = [np.bitwise_xor.reduce(np.frombuffer(p, dtype=np.uint8)) for p in pieces]
-    assert xor_ranges(buf, starts, ends).tolist() == [int(x) for x in expected]
     data, bounds = gather_ranges(buf, starts, ends)
     assert data.tobytes() == b"".join(pieces)
     assert np.diff(bounds).tolist() == [len(p) for p in pieces]
 
 
-def test_scan_in_ranges_and_range_strings() -> None:
-    text = b"a,b*c|d,e|,*,\n"
-    buf = padded(text)
+def test_range_and_matrix_strings() -> None:
+    buf = padded(b"a,b*c|d,e|\n")
     starts = np.array([0, 6], dtype=np.int64)
     ends = np.array([5, 9], dtype=np.int64)
-    assert scan_in_ranges(buf, starts, ends, b",").tolist() == [1, 7]
-    assert scan_in_ranges(buf, starts, ends, b",*").tolist() == [1, 3, 7]
     assert range_strings(buf, starts, ends).to_list() == ["a,b*c", "d,e"]
     assert range_strings(padded(b"\xff\xfe ok"), np.array([0]), np.array([5])).to_list() == ["\ufffd\ufffd ok"]
+    chars = np.frombuffer(b"ABCDEFGH", dtype=np.uint8).reshape(2, 4)
+    assert matrix_strings(chars, np.array([1, 0]), np.array([3, 0])).to_list() == ["BC", ""]
 
 
 def test_civil_time_conversion_matches_python() -> None:

@@ -1,20 +1,19 @@
-r"""Vectorised NMEA 0183 AIS decoding: from raw text to position, static and other frames.
+r"""NMEA 0183 AIS decoding: from raw text to position, static and other frames.
 
-A chunk of text is decoded as a whole, with NumPy operations over byte offsets and
-never a Python loop over lines:
+A chunk of text is decoded as a whole, never with a Python loop over lines:
 
-1. Lines are found with one pass for newlines; each line's tag block (``\\...\\``),
-   sentence start (``!`` or ``$``), checksum star and comma fields are found with one
-   pass per delimiter and ``searchsorted``.
-2. Checksums of all sentences (and tag blocks) are computed at once by XOR-reducing
-   their byte ranges.
+1. One compiled pass (:mod:`shadowfleet.ingest.framing`) frames every line: its tag
+   block, sentence, fields, checksum and payload alphabet, and the fields of Gatehouse
+   headers and ZDA clock sentences.
+2. Lines refused by framing become rejects, by reason; the rest continue as arrays.
 3. Fragments of multi-sentence messages are assembled by sorting on their key (tag
    group id, or talker + sequential id + channel) and line order; a run starting at
    fragment 1 with consecutive fragment numbers is a message.
 4. Each message is timed from, in order of preference, its tag block ``c:``, its
    Gatehouse ``$PGHP`` header (linked to the message whose checksum it carries), a
    timestamp before the sentence, a trailing epoch field (USCG / satellite providers),
-   the clock of the latest base station (type 4) in the stream, or ``--default-time``.
+   the stream's clock (receiver ZDA sentences, base-station type 4 reports), or
+   ``--default-time``.
 5. Payloads are decoded per message type by :mod:`shadowfleet.ingest.ais`.
 
 Files larger than one chunk are decoded chunk by chunk; fragments still waiting for
@@ -37,11 +36,7 @@ import polars as pl
 from shadowfleet.config import IngestConfig
 from shadowfleet.ingest import ais, framing
 from shadowfleet.ingest.batch import DecodedBatch
-from shadowfleet.ingest.byteops import (
-    PAD,
-    Bytes,
-    range_strings,
-)
+from shadowfleet.ingest.byteops import PAD, Bytes, range_strings
 from shadowfleet.ingest.framing import frame_lines
 from shadowfleet.ingest.rejects import RAW_SAMPLE_BYTES, RejectCollector, RejectReason
 from shadowfleet.ingest.timeconv import US_PER_S, civil_to_epoch_us, epoch_number_to_us
@@ -51,15 +46,7 @@ F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 _DecodeFn = Callable[[ais.Payloads, I64], ais.Decoded]
 
-NEWLINE: Final = 10
-BANG: Final = ord("!")
-DOLLAR: Final = ord("$")
-STAR: Final = ord("*")
-COMMA: Final = ord(",")
 BACKSLASH: Final = ord("\\")
-COLON: Final = ord(":")
-HASH: Final = ord("#")
-DASH: Final = ord("-")
 MAX_VALID_TIME_US: Final = 4_102_444_800 * US_PER_S  # 2100-01-01
 RECEIVER_CLASSES: Final = ("unknown", "terrestrial", "satellite")
 # Lookup tables by message type (index -1, an unknown type, reads the last entry).
