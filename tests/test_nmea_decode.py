@@ -415,3 +415,67 @@ def test_counts_do_not_double_count_carried_lines() -> None:
             total[key] = total.get(key, 0) + value
         offset = cut
     assert {k: v for k, v in total.items() if v} == {k: v for k, v in whole.counts.items() if v}
+
+
+def decode_in_two(data: bytes, cut: int) -> list[object]:
+    decoder = NmeaDecoder(IngestConfig())
+    first = decoder.decode(data[:cut], 1, final=False)
+    second = decoder.decode(data[cut:], 1 + first.counts["lines"], final=True)
+    return [first, second]
+
+
+def test_header_after_its_message_survives_a_chunk_boundary() -> None:
+    messages = [sentence(position(mmsi=111111110 + i)) for i in range(4)]
+    headers = [header(2020, 6, 1, 10 + i, 0, 0, 0, m[-2:]) for i, m in enumerate(messages)]
+    ordered = [item for pair in zip(messages, headers, strict=True) for item in pair]
+    data = lines(*ordered)
+    whole = read_nmea_lines(data).positions.sort("mmsi")["timestamp"].to_list()
+    for cut_after in range(1, len(ordered)):
+        parts = decode_in_two(data, len(lines(*ordered[:cut_after])))
+        chunked = pl.concat([p.positions for p in parts]).sort("mmsi")["timestamp"].to_list()  # type: ignore[attr-defined]
+        assert chunked == whole, cut_after
+        assert all(p.rejects.height == 0 for p in parts)  # type: ignore[attr-defined]
+
+
+def test_stream_clock_dates_lines_across_a_chunk_boundary() -> None:
+    # A carried fragment takes the clock before it, not a later one of its chunk.
+    (p1, f1), (p2, f2) = static_voyage()
+    items = [
+        zda("100000.00", 1, 6, 2020),
+        sentence(p1, f1, total=2, number=1, seq="1"),
+        zda("110000.00", 1, 6, 2020),
+        sentence(p2, f2, total=2, number=2, seq="1"),
+    ]
+    data = lines(*items)
+    parts = decode_in_two(data, len(lines(*items[:3])))
+    statics = pl.concat([p.statics for p in parts], how="diagonal_relaxed")  # type: ignore[attr-defined]
+    assert statics["timestamp"].to_list() == read_nmea_lines(data).statics["timestamp"].to_list()
+    # A message before the first clock takes the first clock, even in the next chunk.
+    data = lines(sentence(position()), zda("120000.00", 1, 6, 2020))
+    parts = decode_in_two(data, len(lines(sentence(position()))))
+    times = pl.concat([p.positions for p in parts])["timestamp"].to_list()  # type: ignore[attr-defined]
+    assert times == [utc(2020, 6, 1, 12, 0)]
+
+
+def test_zda_without_zone_fields_and_text_after_the_checksum() -> None:
+    body = "GPZDA,120000.00,01,06,2020"
+    short_zda = f"${body}*{checksum(body)}"
+    good = sentence(position(mmsi=111111111))
+    glued = sentence(position(mmsi=222222222)) + "!AIVDM,1,1,,A,13aDo8?P000C"
+    spaced = sentence(position(mmsi=333333333)) + "  "
+    batch = read_nmea_lines(lines(short_zda, good, glued, spaced))
+    assert batch.positions["timestamp"].to_list() == [utc(2020, 6, 1, 12, 0)] * 2
+    assert batch.rejects["detail"].to_list() == ["unexpected text after the checksum"]
+
+
+def test_untrusted_tag_blocks_are_refused_once() -> None:
+    good = sentence(position(), tag="c:1565218798")
+    tag, rest = good[1:].split("\\", 1)
+    broken_tag = "\\" + tag[:-2] + "00\\" + rest  # wrong tag checksum
+    bad_both = "\\" + tag[:-2] + "00\\" + rest[:-2] + "00"  # and a wrong sentence checksum
+    other = "\\" + tag[:-2] + "00\\$GPGGA,1,2*00"
+    config = IngestConfig(trust_unverified_tag_blocks=False)
+    batch = read_nmea_lines(lines(broken_tag, bad_both, other), config=config)
+    assert batch.rejects["line_number"].to_list() == [1, 2, 3]
+    assert set(batch.rejects["reason"].to_list()) == {"bad_checksum"}
+    assert batch.counts["ignored.other_sentence"] == 0

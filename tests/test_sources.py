@@ -108,3 +108,45 @@ def test_source_id_follows_the_file_content(tmp_path: Path) -> None:
 def test_sniff_accepts_nmea_with_a_few_garbage_lines() -> None:
     text = b"garbage\n" * 3 + NMEA_TEXT[:5000]
     assert sniff_format(text, "x")[0] == "nmea"
+
+
+def test_old_mac_line_ends_are_read(tmp_path: Path, store_dir: Path) -> None:
+    from shadowfleet.config import Config
+    from shadowfleet.ingest.runner import ingest_paths
+    from shadowfleet.store.lake import Store
+
+    path = tmp_path / "mac.nmea"
+    path.write_bytes(NMEA_TEXT.replace(b"\n", b"\r"))
+    (member,) = inspect_input(path)
+    assert member.cr_line_ends and member.format == "nmea"
+    (report,) = ingest_paths(Store(store_dir, create=True), [path], Config())
+    assert report.units_read == 1000
+    assert report.rows["positions"] == 748
+
+
+@pytest.mark.parametrize("kind", ["truncated-deflate", "encrypted"])
+def test_undecodable_archives_fail_cleanly_and_others_go_on(tmp_path: Path, store_dir: Path, kind: str) -> None:
+    from shadowfleet.config import Config
+    from shadowfleet.ingest.runner import ingest_paths
+    from shadowfleet.store.lake import Store
+
+    if kind == "truncated-deflate":
+        broken = tmp_path / "broken.nmea.gz"
+        data = bytearray(gzip.compress(NMEA_TEXT * 20))
+        data[200:260] = b"\xff" * 60  # corrupt the deflate stream past the sniffed head
+        broken.write_bytes(bytes(data))
+    else:
+        broken = tmp_path / "locked.zip"
+        # A zip member flagged as encrypted (general purpose bit 0).
+        with zipfile.ZipFile(broken, "w") as archive:
+            archive.writestr("x.nmea", NMEA_TEXT)
+        raw = bytearray(broken.read_bytes())
+        raw[6] |= 1  # local header flag
+        central = raw.rfind(b"PK\x01\x02")
+        raw[central + 8] |= 1  # central directory flag
+        broken.write_bytes(bytes(raw))
+    good = tmp_path / "good.nm4"
+    good.write_bytes(NMEA_TEXT)
+    reports = ingest_paths(Store(store_dir, create=True), [broken, good], Config())
+    assert [r.status for r in reports] == ["failed", "ingested"]
+    assert str(broken) in reports[0].message

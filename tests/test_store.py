@@ -193,3 +193,27 @@ def _source_row(source_id: str) -> dict[str, object]:
         "time_max": "2020-01-01T00:00:00+00:00",
         "duration_s": 0.1,
     }
+
+
+def test_a_commit_that_fails_after_its_journal_is_completed_later(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shadowfleet.store import lake
+
+    store = Store(store_dir, create=True)
+    real_write = lake.write_parquet_atomic
+
+    def full_disk(frame: pl.DataFrame, path: Path, config: object) -> None:
+        if path.name == "sources.parquet":
+            raise StoreError(f"cannot write {path}: No space left on device")
+        real_write(frame, path, config)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lake, "write_parquet_atomic", full_disk)
+    (report,) = ingest(store, KYSTVERKET)
+    assert report.status == "failed"  # type: ignore[attr-defined]
+    assert store.scan("positions").collect().height == 0  # not visible: no sources row
+    monkeypatch.setattr(lake, "write_parquet_atomic", real_write)
+    with store.writing():
+        pass  # the next writer completes the commit
+    assert store.scan("positions").collect().height == 748
+    assert store.sources().height == 1

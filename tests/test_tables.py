@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from shadowfleet.config import Config
 from shadowfleet.errors import InputError
 from shadowfleet.ingest.runner import IngestOptions, ingest_paths
-from shadowfleet.ingest.tables import detect_layout, normalise_table
+from shadowfleet.ingest.tables import detect_layout, normalise_table, settle_time_formats
 from shadowfleet.store.lake import Store
 from tests.conftest import CSV
 
@@ -23,7 +24,7 @@ TARGALE = 538002775
 
 
 def normalise(frame: pl.DataFrame, **kw: object) -> object:
-    layout = detect_layout(frame.columns, **kw)  # type: ignore[arg-type]
+    layout = settle_time_formats(frame.lazy(), detect_layout(frame.columns, **kw))  # type: ignore[arg-type]
     return normalise_table(frame, layout, first_row=2, epoch_ms_threshold=1e11, min_valid_time_s=946_684_800)
 
 
@@ -286,3 +287,63 @@ def test_table_without_required_columns_names_what_it_expected(tmp_path: Path, s
     assert "weather.csv" in report.message  # type: ignore[attr-defined]
     with pytest.raises(InputError, match="not a column of the file"):
         detect_layout(["a", "b"], {"mmsi": "c"})
+
+
+def test_ambiguous_day_month_dates_are_refused_not_guessed(tmp_path: Path, store_dir: Path) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text("mmsi,time,lat,lon\n" + "".join(f"244660000,0{d}/02/2020 12:00:00,52,4\n" for d in range(1, 4)))
+    _, (report,) = ingest(store_dir, path)
+    assert report.status == "failed"  # type: ignore[attr-defined]
+    assert "--time-format" in report.message  # type: ignore[attr-defined]
+    options = IngestOptions(time_format="%m/%d/%Y %H:%M:%S")
+    store, (report,) = ingest(store_dir, path, options=options)
+    assert report.status == "ingested"  # type: ignore[attr-defined]
+    days = store.scan("positions").select(pl.col("timestamp").dt.day()).collect().to_series().to_list()
+    assert days == [2, 2, 2]
+
+
+def test_time_format_is_chosen_once_per_file(tmp_path: Path) -> None:
+    path = tmp_path / "dates.csv"
+    rows = "".join(f"244660000,{d:02d}/01/2020 12:00:00,52,4\n" for d in range(13, 28))  # day-first only
+    path.write_text("mmsi,time,lat,lon\n" + rows + "244660000,05/01/2020 12:00:00,52,4\n")
+    store = Store(tmp_path / "s", create=True)
+    config = Config(ingest=dataclasses.replace(Config().ingest, csv_batch_rows=4))
+    (report,) = ingest_paths(store, [path], config)
+    assert report.status == "ingested", report.message
+    months = store.scan("positions").select(pl.col("timestamp").dt.month()).collect().to_series().unique().to_list()
+    assert months == [1]  # 05/01 read day-first like the rest, in its own batch too
+
+
+def test_rows_without_a_position_are_refused_and_blank_rows_ignored(tmp_path: Path, store_dir: Path) -> None:
+    path = tmp_path / "gaps.csv"
+    path.write_text(
+        "mmsi,time,lat,lon\n244660000,1593475200,,4\n,,,\n244660000,1593475200,abc,4\n244660000,1593475260,91,181\n"
+    )
+    store, (report,) = ingest(store_dir, path)
+    rejects = store.scan("rejects").sort("line_number").collect()
+    assert rejects["line_number"].to_list() == [2, 4]
+    assert rejects["detail"].to_list() == ["invalid position", "invalid position"]
+    assert report.counts["ignored.blank_row"] == 1  # type: ignore[attr-defined]
+    kept = store.scan("positions").collect()
+    assert kept.height == 1 and kept["lat"].to_list() == [None]  # 91/181: "not available", kept
+
+
+def test_parquet_inside_a_zip_and_nested_columns(tmp_path: Path, store_dir: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "mmsi": [244660000, 0],
+            "timestamp": [1593475200, 1593475200],
+            "lat": [52.0, 52.0],
+            "lon": [4.0, 4.0],
+            "tags": [["a"], ["b", "c"]],
+        }
+    )
+    inner = tmp_path / "x.parquet"
+    frame.write_parquet(inner)
+    zipped = tmp_path / "x.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(inner, "x.parquet")
+    store, (report,) = ingest(store_dir, zipped)
+    assert report.status == "ingested", report.message  # type: ignore[attr-defined]
+    assert store.scan("positions").collect().height == 1
+    assert '"tags"' in store.scan("rejects").collect()["raw"][0]

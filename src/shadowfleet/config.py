@@ -73,7 +73,7 @@ class IngestConfig:
     epoch_ms_threshold: float = 1e11
     min_valid_time_s: float = 946_684_800.0
     trust_unverified_tag_blocks: bool = True
-    nmea_chunk_bytes: int = 32 * 1024 * 1024
+    nmea_chunk_bytes: int = 16 * 1024 * 1024
     csv_batch_rows: int = 2_000_000
 
     def __post_init__(self) -> None:

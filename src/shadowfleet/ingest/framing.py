@@ -52,6 +52,7 @@ BAD_CHECKSUM: Final = 3
 BAD_FIELDS: Final = 4
 BAD_CHARACTER: Final = 5
 BAD_TIME: Final = 6
+TRAILING_TEXT: Final = 7
 STATUS_DETAIL: Final = {
     NO_CHECKSUM: "no checksum field",
     HEX_INVALID: "checksum is not hexadecimal",
@@ -59,6 +60,7 @@ STATUS_DETAIL: Final = {
     BAD_FIELDS: "sentence fields are not those of a VDM/VDO sentence",
     BAD_CHARACTER: "payload holds a character outside the AIS alphabet",
     BAD_TIME: "invalid date or time",
+    TRAILING_TEXT: "unexpected text after the checksum",
 }
 
 # Tag-block checksum states.
@@ -338,13 +340,22 @@ def _frame(  # pragma: no cover - compiled
         if given != x:
             status[i] = BAD_CHECKSUM
             continue
-        # Trailing provider fields after "*hh": the last one may be a Unix time.
+        # Trailing provider fields after "*hh" (the last may be a Unix time); blanks
+        # are tolerated, anything else means the line is not what it seems (two
+        # sentences run together, a corrupted end).
         if star + 3 < e and buf[star + 3] == _COMMA:
             last = star + 3
             for t in range(star + 4, e):
                 if buf[t] == _COMMA:
                     last = t
             floats[0, i] = _decimal(buf, last + 1, e)
+        elif star + 3 < e:
+            for t in range(star + 3, e):
+                if buf[t] != 32 and buf[t] != 9:
+                    status[i] = TRAILING_TEXT
+                    break
+            if status[i] != OK:
+                continue
         if is_vdm:
             if n_commas != 6:
                 status[i] = BAD_FIELDS
@@ -413,6 +424,7 @@ def _frame(  # pragma: no cover - compiled
             if n_commas < 4:
                 status[i] = BAD_FIELDS
                 continue
+            year_end = commas[4] if n_commas > 4 else star  # zone fields are optional
             clock = _decimal(buf, commas[0] + 1, commas[1])
             if not clock >= 0:
                 status[i] = BAD_TIME
@@ -420,7 +432,7 @@ def _frame(  # pragma: no cover - compiled
             whole = int(clock)
             micro = round((clock - whole) * 1_000_000)
             stamp = _epoch_us(
-                _uint(buf, commas[3] + 1, commas[4], 4),
+                _uint(buf, commas[3] + 1, year_end, 4),
                 _uint(buf, commas[2] + 1, commas[3], 2),
                 _uint(buf, commas[1] + 1, commas[2], 2),
                 whole // 10_000,

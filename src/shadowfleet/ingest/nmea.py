@@ -75,17 +75,17 @@ class NmeaCarry:
         lines: Raw lines (each ending in a newline) held back: fragments still waiting
             for their other parts, headers waiting for their sentence.
         line_numbers: 1-based line number of each held-back line.
-        station_time_us: Last stream clock seen (receiver ZDA or base station), Unix µs,
-            or -1.
-        station_line: Line number of that clock report.
-        station_kind: Index in :data:`TIME_SOURCES` of its kind.
+        clock_lines: Line numbers of the stream-clock reports (receiver ZDA sentences,
+            base-station reports) recent enough to date lines of the next chunks.
+        clock_times_us: Their Unix µs.
+        clock_kinds: Their index in :data:`TIME_SOURCES`.
     """
 
     lines: bytes = b""
     line_numbers: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    station_time_us: int = -1
-    station_line: int = -1
-    station_kind: int = -1
+    clock_lines: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    clock_times_us: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    clock_kinds: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass(slots=True)
@@ -203,11 +203,7 @@ class _Chunk:
         self.counts: Counter[str] = Counter()
         self.rejects = RejectCollector()
         self.carry_line = np.zeros(starts.size, dtype=bool)
-        self.next_carry = NmeaCarry(
-            station_time_us=decoder.carry.station_time_us,
-            station_line=decoder.carry.station_line,
-            station_kind=decoder.carry.station_kind,
-        )
+        self.next_carry = NmeaCarry()
         self.clock_pos = np.zeros(0, dtype=np.int64)
         self.clock_time_us = np.zeros(0, dtype=np.int64)
         self.carried_in = 0
@@ -227,18 +223,19 @@ class _Chunk:
     def run(self) -> DecodedBatch:
         f = self.framed
         kind, status = f.kind, f.status
-        self.counts["ignored.blank"] += int(np.count_nonzero(kind == framing.BLANK))
-        self.counts["ignored.comment"] += int(np.count_nonzero(kind == framing.COMMENT))
-        self.counts["ignored.other_sentence"] += int(np.count_nonzero(kind == framing.OTHER))
-        self.reject(np.flatnonzero(kind == framing.TAG_UNCLOSED), RejectReason.MALFORMED, "tag block not closed")
-        self.reject(np.flatnonzero(kind == framing.NO_SENTENCE), RejectReason.MALFORMED, "no NMEA sentence")
-
         has_sentence = f.mark >= 0
         is_tag = has_sentence & (self.buf[f.start] == BACKSLASH)
         line_tag = self._parse_tag_blocks(np.flatnonzero(is_tag))
+        # A line refused for its tag block is refused once, for that only.
+        refused_tag = line_tag.bad
+        self.counts["ignored.blank"] += int(np.count_nonzero(kind == framing.BLANK))
+        self.counts["ignored.comment"] += int(np.count_nonzero(kind == framing.COMMENT))
+        self.counts["ignored.other_sentence"] += int(np.count_nonzero((kind == framing.OTHER) & ~refused_tag))
+        self.reject(np.flatnonzero(kind == framing.TAG_UNCLOSED), RejectReason.MALFORMED, "tag block not closed")
+        self.reject(np.flatnonzero(kind == framing.NO_SENTENCE), RejectReason.MALFORMED, "no NMEA sentence")
         prefix_time = self._parse_prefixes(np.flatnonzero(has_sentence & ~is_tag & (f.mark > f.start)))
-        usable = (status == framing.OK) & ~line_tag.bad
-        self._reject_lines_by_status()
+        usable = (status == framing.OK) & ~refused_tag
+        self._reject_lines_by_status(refused_tag)
 
         zda = np.flatnonzero((kind == framing.ZDA) & usable)
         new = slice(self.carried_in, None)  # lines carried in were counted in their own chunk
@@ -263,10 +260,10 @@ class _Chunk:
         messages = self._assemble(sentences, line_tag, prefix_time)
         return self._decode_messages(messages, headers)
 
-    def _reject_lines_by_status(self) -> None:
+    def _reject_lines_by_status(self, already_refused: Mask) -> None:
         """Reject the sentences whose framing status is not OK, by kind and status."""
         f = self.framed
-        failed = np.flatnonzero(f.status != framing.OK)
+        failed = np.flatnonzero((f.status != framing.OK) & ~already_refused)
         kinds = f.kind[failed]
         statuses = f.status[failed]
         prefixes = {framing.VDM: "", framing.GATEHOUSE: "Gatehouse header: ", framing.ZDA: "ZDA clock sentence: "}
@@ -288,7 +285,7 @@ class _Chunk:
             # Real feeds add tag fields without updating the tag checksum (the
             # Norwegian sample prepends "g:" groups); the sentence itself is verified
             # separately, so keep the fields and report how many were unverified.
-            self.counts["tag_block.checksum_mismatch"] += int(bad.sum())
+            self.counts["tag_block.checksum_mismatch"] += int((bad & (lines >= self.carried_in)).sum())
         else:
             tags.bad[lines] = bad
             self.reject(lines[bad], RejectReason.BAD_CHECKSUM, "tag block checksum does not match")
@@ -312,7 +309,7 @@ class _Chunk:
         as_date = text.str.to_datetime(strict=False, time_zone="UTC", time_unit="us").dt.epoch("us")
         micro = np.where(micro >= 0, micro, as_date.fill_null(-1).to_numpy())
         times[lines] = micro
-        self.counts["line_prefixes"] += int(lines.size)
+        self.counts["line_prefixes"] += int((lines >= self.carried_in).sum())
         return times
 
     # ------------------------------------------------------------------ $PGHP headers
@@ -359,6 +356,9 @@ class _Chunk:
             talker=sentences.talker[s1],
         )
         multi = np.flatnonzero(~single)
+        self.n_singles = s1.size
+        self.fragment_pos = np.zeros(0, dtype=np.int64)  # fragments of assembled messages
+        self.fragment_message = np.zeros(0, dtype=np.int64)  # the message each belongs to
         if multi.size == 0:
             return singles
 
@@ -435,6 +435,10 @@ class _Chunk:
         message_last = np.r_[message_first[1:], fm.size] - 1
         nbits = 6 * message_chars - sentences.fill[fm[message_last]]
         fm_pos = pos[fm]
+        self.fragment_pos = fm_pos
+        self.fragment_message = self.n_singles + np.repeat(
+            np.arange(message_first.size), np.diff(np.r_[message_first, fm.size])
+        )
 
         def first_valid(values: I64) -> I64:
             masked = np.where(values >= 0, values, np.iinfo(np.int64).max)
@@ -467,15 +471,18 @@ class _Chunk:
         # Payload characters were checked while framing, so the first one is valid.
         msg_type = payloads.first_char().astype(np.int64)
         msg_type = np.where(m.nbits >= 6, msg_type, -1)
-        self.reject(m.first_pos[msg_type < 0], RejectReason.MALFORMED, "payload shorter than a message type")
 
         header_time, header_receiver, header_satellite = self._link_headers(m, headers)
+        # Messages that a header of the next chunk may still claim wait for it.
+        deferred = self._unclaimed_at_end(m, headers, header_time)
+        here = ~deferred
 
+        self.reject(m.first_pos[here & (msg_type < 0)], RejectReason.MALFORMED, "payload shorter than a message type")
         supported = _SUPPORTED[msg_type]
         # Type 0 is undefined; 28–63 are reserved or newer than ITU-R M.1371-5.
         exists = msg_type >= 1
-        self.reject(m.first_pos[msg_type == 0], RejectReason.MALFORMED, "message type 0 does not exist")
-        unsupported = exists & ~supported
+        self.reject(m.first_pos[here & (msg_type == 0)], RejectReason.MALFORMED, "message type 0 does not exist")
+        unsupported = here & exists & ~supported
         if unsupported.any():
             detail = pl.Series(msg_type[unsupported]).cast(pl.String)
             self.reject(m.first_pos[unsupported], RejectReason.UNSUPPORTED_TYPE, "message type " + detail)
@@ -483,7 +490,7 @@ class _Chunk:
                 if count:
                     self.counts[f"unsupported_type.{t}"] += int(count)
         min_bits = _MIN_BITS[msg_type]
-        short = supported & (m.nbits < min_bits)
+        short = here & supported & (m.nbits < min_bits)
         if short.any():
             detail = (
                 "type "
@@ -494,7 +501,7 @@ class _Chunk:
                 + pl.Series(min_bits[short]).cast(pl.String)
             )
             self.reject(m.first_pos[short], RejectReason.MALFORMED, detail)
-        usable = supported & ~short
+        usable = here & supported & (m.nbits >= min_bits)
 
         # Base stations first: their clocks may date the other messages.
         stations = self._group(payloads, usable & (msg_type == 4), ais.decode_base_stations)
@@ -512,6 +519,15 @@ class _Chunk:
         timestamp, time_source = self._resolve_times(m, header_time, station_time)
         receiver_code = np.where(m.tag_receiver >= 0, m.tag_receiver, header_receiver)
         receiver_class = self._receiver_class(receiver_code, header_satellite, m.talker)
+        if not self.final:
+            # Undated messages near the end may take a clock report of the next chunk
+            # ("before the first clock, the first"): they wait for it.
+            last_line = int(self.line_no[-1]) if self.line_no.size else 0
+            near_end = self.line_no[m.first_pos] > last_line - self.config.base_station_time_max_lines
+            waiting = usable & (timestamp < 0) & near_end
+            deferred |= waiting
+            usable &= ~waiting
+        self._defer(deferred, m)
         no_time = usable & (timestamp < 0)
         self.reject(
             m.first_pos[no_time],
@@ -701,46 +717,64 @@ class _Chunk:
             source[take] = code
 
         # The stream's own clock: receiver ZDA sentences and base-station (type 4)
-        # reports, carried forward (and, before the first one, backward) over lines.
+        # reports, and those carried from earlier chunks, ordered by line; a message
+        # takes the latest one at or before its line (before the first, the first),
+        # within base_station_time_max_lines lines.
         has_station = station_time >= 0
-        event_pos = np.concatenate([self.clock_pos, m.first_pos[has_station]])
-        event_time = np.concatenate([self.clock_time_us, station_time[has_station]])
+        carry = self.decoder.carry
+        event_line = np.concatenate(
+            [carry.clock_lines, self.line_no[self.clock_pos], self.line_no[m.first_pos[has_station]]]
+        )
+        event_time = np.concatenate([carry.clock_times_us, self.clock_time_us, station_time[has_station]])
         event_kind = np.concatenate(
             [
+                carry.clock_kinds,
                 np.full(self.clock_pos.size, TIME_SOURCES.index("receiver_clock")),
                 np.full(int(has_station.sum()), TIME_SOURCES.index("base_station")),
             ]
         )
         plausible = (event_time >= lo) & (event_time < MAX_VALID_TIME_US)
-        order = np.argsort(event_pos[plausible], kind="stable")
-        event_pos = event_pos[plausible][order]
+        order = np.argsort(event_line[plausible], kind="stable")
+        event_line = event_line[plausible][order]
         event_time = event_time[plausible][order]
         event_kind = event_kind[plausible][order]
-        event_line = self.line_no[event_pos]
-        carry = self.decoder.carry
-        if carry.station_time_us >= 0:
-            event_pos = np.concatenate([[-1], event_pos])
-            event_time = np.concatenate([[carry.station_time_us], event_time])
-            event_kind = np.concatenate([[carry.station_kind], event_kind])
-            event_line = np.concatenate([[carry.station_line], event_line])
         undated = np.flatnonzero(timestamp < 0)
-        if event_pos.size and undated.size:
-            message_pos = m.first_pos[undated]
-            before = np.searchsorted(event_pos, message_pos, side="right") - 1
-            after = np.minimum(before + 1, event_pos.size - 1)
+        if event_line.size and undated.size:
+            message_line = self.line_no[m.first_pos[undated]]
+            before = np.searchsorted(event_line, message_line, side="right") - 1
+            after = np.minimum(before + 1, event_line.size - 1)
             use = np.where(before >= 0, before, after)
-            fresh = np.abs(self.line_no[message_pos] - event_line[use]) <= self.config.base_station_time_max_lines
+            fresh = np.abs(message_line - event_line[use]) <= self.config.base_station_time_max_lines
             timestamp[undated[fresh]] = event_time[use[fresh]]
             source[undated[fresh]] = event_kind[use[fresh]]
-        if event_pos.size:
-            self.next_carry.station_time_us = int(event_time[-1])
-            self.next_carry.station_line = int(event_line[-1])
-            self.next_carry.station_kind = int(event_kind[-1])
+        self.clock_events = (event_line, event_time, event_kind)
         if self.decoder.default_time_us is not None:
             take = timestamp < 0
             timestamp[take] = self.decoder.default_time_us
             source[take] = TIME_SOURCES.index("default")
         return timestamp, source
+
+    def _unclaimed_at_end(self, m: _Messages, headers: _Headers, header_time: I64) -> Mask:
+        """Messages after the last ``$PGHP`` header of a non-final chunk that none claims.
+
+        Some satellite files put the header after its message, so a message at the end
+        of a chunk may be claimed by a header at the start of the next one.
+        """
+        if self.final or headers.pos.size == 0:
+            return np.zeros(m.first_pos.size, dtype=bool)
+        result: Mask = (m.first_pos > headers.pos.max()) & (header_time < 0)
+        return result
+
+    def _defer(self, deferred: Mask, m: _Messages) -> None:
+        """Carry the lines of deferred messages into the next chunk, undecoded."""
+        if not deferred.any():
+            return
+        index = np.flatnonzero(deferred)
+        singles = index[index < self.n_singles]
+        self.carry_line[m.first_pos[singles]] = True
+        assembled = np.isin(self.fragment_message, index)
+        self.carry_line[self.fragment_pos[assembled]] = True
+        self.counts["fragments_joined"] -= int(assembled.sum())  # joined again next chunk
 
     def _receiver_class(self, codes: I64, header_satellite: Mask, talker: I64) -> npt.NDArray[np.int8]:
         """Index into :data:`RECEIVER_CLASSES` of each message's receiver class."""
@@ -763,6 +797,15 @@ class _Chunk:
         self.counts["headers.unmatched"] += int(unmatched.sum())
         if self.final:
             return
+        # Clock reports that can still date a line of the next chunks: lines carried
+        # over lie at most max_group_line_gap lines back.
+        event_line, event_time, event_kind = self.clock_events
+        last_line = int(self.line_no[-1]) if self.line_no.size else 0
+        horizon = self.config.base_station_time_max_lines + self.config.max_group_line_gap
+        recent = event_line >= last_line - horizon
+        self.next_carry.clock_lines = event_line[recent]
+        self.next_carry.clock_times_us = event_time[recent]
+        self.next_carry.clock_kinds = event_kind[recent]
         held = np.flatnonzero(self.carry_line)
         if held.size == 0:
             return

@@ -28,10 +28,12 @@ from shadowfleet.ingest.batch import DecodedBatch, finalise
 from shadowfleet.ingest.nmea import NmeaDecoder
 from shadowfleet.ingest.rejects import count_by_reason
 from shadowfleet.ingest.sources import Member, inspect_input, open_stream
-from shadowfleet.ingest.tables import detect_layout, normalise_table
+from shadowfleet.ingest.tables import detect_layout, normalise_table, settle_time_formats
 from shadowfleet.store.lake import Store
 
 Hash = Any  # hashlib's hash objects have no public class
+MAX_LINE_BYTES = 1 << 20
+"""A longer stretch without a newline is cut into pieces (each then refused as malformed)."""
 ProgressCallback = Callable[[str, int, int | None], None]
 """Called with (input name, bytes done, bytes total or None) as decoding advances."""
 
@@ -91,13 +93,17 @@ def _iter_nmea(
         while True:
             block = handle.read(chunk_size)
             digest.update(block)
+            if member.cr_line_ends:
+                block = block.replace(b"\r", b"\n")
             final = not block
             data = pending + block
             if not final:
                 cut = data.rfind(b"\n") + 1
-                if cut == 0:
+                if cut == 0 and len(data) < MAX_LINE_BYTES:
                     pending = data
                     continue
+                if cut == 0:  # no newline for MAX_LINE_BYTES: not a log; cut anyway
+                    cut = len(data)
                 data, pending = data[:cut], data[cut:]
             done += len(block)
             if data or final:
@@ -118,27 +124,22 @@ def _iter_table(
     scratch: Path,
     digest: Hash,
 ) -> Iterator[DecodedBatch]:
-    if member.format == "parquet" or member.compression == "none":
-        _hash_into(member.path, digest)
-    if member.format == "parquet":
-        source: Path = member.path
-        first_row = 1
-        try:
-            lazy = pl.scan_parquet(source)
-            columns = lazy.collect_schema().names()
-        except Exception as exc:  # polars raises several kinds for corrupt files
-            raise InputError(f"cannot read Parquet: {exc}", member.name) from exc
+    if member.compression == "none":
+        source = member.path
+        _hash_into(source, digest)
     else:
-        if member.compression == "none":
-            source = member.path
+        # Decompressed to a scratch file, for Polars to scan it in batches.
+        source = scratch / ("table.parquet" if member.format == "parquet" else "table.csv")
+        with open_stream(member.path, member.compression, member.member) as handle, open(source, "wb") as out:
+            while block := handle.read(8 * 1024 * 1024):
+                digest.update(block)
+                out.write(block)
+    try:
+        if member.format == "parquet":
+            first_row = 1
+            lazy = pl.scan_parquet(source)
         else:
-            source = scratch / "table.csv"
-            with open_stream(member.path, member.compression, member.member) as handle, open(source, "wb") as out:
-                while block := handle.read(8 * 1024 * 1024):
-                    digest.update(block)
-                    out.write(block)
-        first_row = 2  # line 1 is the header
-        try:
+            first_row = 2  # line 1 is the header
             lazy = pl.scan_csv(
                 source,
                 separator=member.separator,
@@ -146,11 +147,13 @@ def _iter_table(
                 truncate_ragged_lines=True,
                 encoding="utf8-lossy",
                 quote_char='"',
+                eol_char="\r" if member.cr_line_ends else "\n",
             )
-            columns = lazy.collect_schema().names()
-        except Exception as exc:
-            raise InputError(f"cannot read CSV: {exc}", member.name) from exc
+        columns = lazy.collect_schema().names()
+    except Exception as exc:  # Polars raises several kinds for unreadable files
+        raise InputError(f"cannot read {member.format.upper()}: {exc}", member.name) from exc
     layout = detect_layout(columns, options.column_map, options.time_format, member.name)
+    layout = settle_time_formats(lazy, layout, member.name)
     done = 0
     try:
         for frame in lazy.collect_batches(chunk_size=config.ingest.csv_batch_rows):
@@ -245,6 +248,10 @@ def ingest_member(
         staged.abort()
         report.status = "failed"
         report.message = str(exc)
+    except Exception as exc:  # one input's failure must not stop the others
+        staged.abort()
+        report.status = "failed"
+        report.message = f"{member.name}: unexpected {type(exc).__name__} while reading: {exc}"
     except BaseException:
         staged.abort()
         raise

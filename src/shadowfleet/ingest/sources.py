@@ -15,6 +15,7 @@ import hashlib
 import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class Member:
         separator: CSV field separator.
         file_hash: SHA-256 of the file as stored (compressed or not), hex. The
             content's own hash (after decompression) is computed while it is read.
+        cr_line_ends: Lines end with a lone carriage return (old Mac style).
     """
 
     path: Path
@@ -48,6 +50,7 @@ class Member:
     format: str
     separator: str
     file_hash: str
+    cr_line_ends: bool = False
 
     @property
     def name(self) -> str:
@@ -97,8 +100,10 @@ def open_stream(path: Path, compression: str, member: str | None = None) -> Iter
         else:
             with opener(path, "rb") as handle:
                 yield handle
-    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError, zlib.error) as exc:
         raise InputError(f"cannot read {compression} data: {exc}", path) from exc
+    except (NotImplementedError, RuntimeError) as exc:  # zip: Deflate64, encryption
+        raise InputError(f"cannot read this {compression} archive: {exc}", path) from exc
 
 
 def _hash_file(path: Path) -> str:
@@ -127,6 +132,8 @@ def sniff_format(head: bytes, path: Path | str) -> tuple[str, str]:
     if head.startswith(b"PAR1"):
         return "parquet", ","
     sample = head[:SNIFF_BYTES]
+    if b"\n" not in sample:
+        sample = sample.replace(b"\r", b"\n")  # old Mac line ends
     lines = [line for line in sample.split(b"\n")[:200] if line.strip()]
     nmea_lines = sum(1 for line in lines if NMEA_LINE.match(line))
     if nmea_lines and nmea_lines >= max(1, len(lines) // 20):
@@ -195,7 +202,7 @@ def inspect_input(path: str | Path) -> list[Member]:
                 if inner != "none":
                     raise InputError(f"archive member {name} is itself {inner}-compressed; unpack it first", file)
                 fmt, separator = _sniff_or_raise(head, f"{file}!{name}")
-                members.append(Member(file, name, "zip", fmt, separator, file_hash))
+                members.append(Member(file, name, "zip", fmt, separator, file_hash, _cr_only(head)))
             return members
         with open_stream(file, compression) as handle:
             head = handle.read(SNIFF_BYTES)
@@ -204,7 +211,11 @@ def inspect_input(path: str | Path) -> list[Member]:
             raise InputError(f"{compression}-compressed Parquet is not supported; decompress it first", file)
     except zipfile.BadZipFile as exc:
         raise InputError(f"corrupt zip archive: {exc}", file) from exc
-    return [Member(file, None, compression, fmt, separator, _hash_file(file))]
+    return [Member(file, None, compression, fmt, separator, _hash_file(file), _cr_only(head))]
+
+
+def _cr_only(head: bytes) -> bool:
+    return b"\r" in head and b"\n" not in head
 
 
 def _sniff_or_raise(head: bytes, name: Path | str) -> tuple[str, str]:

@@ -22,6 +22,7 @@ Provider quirks handled, with the reason:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -145,6 +146,9 @@ TIME_FORMATS: Final = (
     "%m/%d/%Y %H:%M:%S",
     "%Y%m%d%H%M%S",
 )
+EPOCH: Final = "epoch"
+"""Pseudo-format of Unix times (seconds or milliseconds) written as text."""
+TIME_SAMPLE_ROWS: Final = 100_000
 
 
 def normalise_name(name: str) -> str:
@@ -159,13 +163,16 @@ class TableLayout:
     Attributes:
         provider: ``noaa``, ``dma`` or ``generic``.
         columns: Canonical field → the table's column name.
-        time_format: strftime-style format of string timestamps, or None to detect.
+        time_format: strftime-style format of string timestamps, :data:`EPOCH` for Unix
+            numbers written as text, or None to detect (see :func:`settle_time_formats`).
+        eta_format: The same for the ETA column.
         receiver_class: Receiver class of every row when the table says nothing.
     """
 
     provider: str
     columns: dict[str, str]
     time_format: str | None = None
+    eta_format: str | None = None
     receiver_class: str | None = None
 
 
@@ -235,7 +242,56 @@ def detect_layout(
     if time_format is None and provider == "dma":
         time_format = "%d/%m/%Y %H:%M:%S"
     receiver_class = "terrestrial" if provider == "noaa" else None
-    return TableLayout(provider, mapping, time_format, receiver_class)
+    eta_format = time_format if provider == "dma" else None
+    return TableLayout(provider, mapping, time_format, eta_format, receiver_class)
+
+
+def settle_time_formats(lazy: pl.LazyFrame, layout: TableLayout, path: str | None = None) -> TableLayout:
+    """Decide once per file how its text timestamps are written.
+
+    Looks at up to :data:`TIME_SAMPLE_ROWS` rows. A format is chosen only if it reads
+    more of the sample than any other; when a day-first and a month-first reading fit
+    equally (``01/02/2020``), the file is refused and ``--time-format`` asked for,
+    rather than guessing a date that may be a month off.
+
+    Raises:
+        InputError: When the reading of dates is ambiguous.
+    """
+    schema = lazy.collect_schema()
+    settled: dict[str, str | None] = {}
+    for field, current in (("timestamp", layout.time_format), ("eta", layout.eta_format)):
+        column = layout.columns.get(field)
+        settled[field] = current
+        if current is not None or column is None or not isinstance(schema[column], pl.String):
+            continue
+        sample = lazy.select(_text(pl.col(column)).alias("t")).drop_nulls().head(TIME_SAMPLE_ROWS).collect()["t"]
+        settled[field] = _choose_time_format(sample, column, path)
+    return dataclasses.replace(layout, time_format=settled["timestamp"], eta_format=settled["eta"])
+
+
+def _choose_time_format(sample: pl.Series, column: str, path: str | None) -> str | None:
+    if sample.len() == 0:
+        return None
+    if sample.cast(pl.Float64, strict=False).null_count() == 0:
+        return EPOCH
+    frame = sample.to_frame("t")
+    readable = {
+        fmt: int(frame.select(_parse_time(pl.col("t"), fmt).is_not_null().sum()).item()) for fmt in TIME_FORMATS
+    }
+    best = max(readable.values())
+    if best == 0:
+        return None  # left to Polars' own inference, per value
+    winners = [fmt for fmt, n in readable.items() if n == best]
+    day_first = [f for f in winners if f.startswith("%d/")]
+    month_first = [f for f in winners if f.startswith("%m/")]
+    if day_first and month_first:
+        example = sample[0]
+        raise InputError(
+            f"column {column!r} has dates such as {example!r} that read both day-first and month-first; "
+            "pass --time-format (e.g. '%d/%m/%Y %H:%M:%S' or '%m/%d/%Y %H:%M:%S')",
+            path,
+        )
+    return winners[0]
 
 
 def _column(layout: TableLayout, name: str) -> pl.Expr | None:
@@ -259,6 +315,15 @@ def _integer(expr: pl.Expr) -> pl.Expr:
     return digits.cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False)
 
 
+def _sample_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A column as text for a reject sample (binary as hex, nested as JSON)."""
+    if dtype == pl.Binary:
+        return expr.bin.encode("hex")
+    if dtype.is_nested():
+        return pl.struct(expr).struct.json_encode()
+    return _text(expr)
+
+
 def _coded_text(expr: pl.Expr, table: dict[str, int]) -> pl.Expr:
     """A code given either as a number or as text looked up in ``table``."""
     text = _text(expr)
@@ -280,24 +345,11 @@ def _time_expr(frame: pl.DataFrame, column: str, time_format: str | None, epoch_
     if dtype.is_numeric():
         return _epoch(col.cast(pl.Float64), epoch_ms_threshold)
     text = _text(col)
+    if time_format == EPOCH:
+        return _epoch(text.cast(pl.Float64, strict=False), epoch_ms_threshold)
     if time_format is not None:
         return _parse_time(text, time_format)
-    sample = frame.select(text.alias("t")).drop_nulls().head(2000)
-    if sample.height == 0:
-        return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-    numeric = sample["t"].cast(pl.Float64, strict=False)
-    if numeric.null_count() == 0:
-        return _epoch(text.cast(pl.Float64, strict=False), epoch_ms_threshold)
-    best, best_ok = None, -1
-    for fmt in TIME_FORMATS:
-        ok = sample.select(_parse_time(pl.col("t"), fmt).is_not_null().sum()).item()
-        if ok > best_ok:
-            best, best_ok = fmt, ok
-    if best_ok <= 0:
-        inferred = text.str.to_datetime(strict=False, time_unit="us")
-        return inferred.dt.replace_time_zone("UTC") if inferred is not None else inferred
-    assert best is not None
-    return _parse_time(text, best)
+    return text.str.to_datetime(strict=False, time_unit="us").dt.replace_time_zone("UTC")
 
 
 def _parse_time(text: pl.Expr, fmt: str) -> pl.Expr:
@@ -391,7 +443,7 @@ def normalise_table(
             "draught_m": _number(get("draught_m"), pl.Float64()),
             "destination": _text(get("destination")).str.to_uppercase(),
             "eta": (
-                _time_expr(frame, cols["eta"], layout.time_format, epoch_ms_threshold)
+                _time_expr(frame, cols["eta"], layout.eta_format, epoch_ms_threshold)
                 if "eta" in cols
                 else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
             ),
@@ -400,15 +452,16 @@ def normalise_table(
             "receiver_text": _text(get("receiver_class")),
             "receiver_id": _text(get("receiver_id")),
             "raw": pl.concat_str(
-                [
-                    (pl.col(c).bin.encode("hex") if dtype == pl.Binary else _text(pl.col(c))).fill_null("")
-                    for c, dtype in frame.schema.items()
-                ],
+                [_sample_text(pl.col(c), dtype).fill_null("") for c, dtype in frame.schema.items()],
                 separator=",",
             ).str.slice(0, RAW_SAMPLE_BYTES),
         }
     )
-    rows = frame.select([e.alias(name) for name, e in exprs.items()])
+    # Rows with nothing in any mapped column (blank CSV lines) are ignored, counted.
+    blank = pl.all_horizontal([_sample_text(pl.col(c), frame.schema[c]).is_null() for c in set(cols.values())])
+    rows = frame.select([*(e.alias(name) for name, e in exprs.items()), blank.alias("_blank")])
+    counts["ignored.blank_row"] += int(rows["_blank"].sum())
+    rows = rows.filter(~pl.col("_blank")).drop("_blank")
     rows = _derive(rows, layout, receiver_class or layout.receiver_class)
 
     # Rows that cannot be used at all.
@@ -420,13 +473,15 @@ def normalise_table(
         ("timestamp", pl.col("timestamp").is_null() | (pl.col("timestamp") < min_time)),
         (
             "position",
-            (~lat_sentinel & ~lon_sentinel)
+            (~lat_sentinel.fill_null(False) & ~lon_sentinel.fill_null(False))
             & (
-                pl.col("lat").abs().gt(90)
+                pl.col("lat").is_null()
+                | pl.col("lon").is_null()
+                | pl.col("lat").abs().gt(90)
                 | pl.col("lon").abs().gt(180)
                 | pl.col("lat").is_nan()
                 | pl.col("lon").is_nan()
-            ),
+            ).fill_null(True),
         ),
     ]
     problem = pl.lit(None, dtype=pl.String)

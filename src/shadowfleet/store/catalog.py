@@ -16,7 +16,7 @@ import polars as pl
 
 from shadowfleet import schemas
 from shadowfleet.errors import StoreError
-from shadowfleet.store.lake import CATALOG_FILE, PARTITIONED, SOURCES_FILE, Store
+from shadowfleet.store.lake import CATALOG_FILE, Store
 
 _DUCKDB_TYPES: Final[dict[type[pl.DataType], str]] = {
     pl.Int8: "TINYINT",
@@ -45,13 +45,12 @@ def view_sql(store: Store, table: str) -> str:
     """The ``CREATE OR REPLACE VIEW`` statement of one table over the lake."""
     schema = schemas.TABLES[table]
     columns = ", ".join(f'"{name}"' for name in schema)
-    if store.table_files(table):
-        if table == "sources":
-            source = f"read_parquet({_quote_path(store.root.resolve() / SOURCES_FILE)})"
-        else:
-            pattern = "*/*.parquet" if table in PARTITIONED else "*.parquet"
-            glob = store.root.resolve() / table / pattern
-            source = f"read_parquet({_quote_path(glob)}, union_by_name = true, hive_partitioning = false)"
+    files = store.table_files(table)
+    if files:
+        # An explicit list of the committed inputs' files (see Store.table_files):
+        # a reader of the catalog never sees an input being committed.
+        listed = ", ".join(_quote_path(p.resolve()) for p in files)
+        source = f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
         return f'CREATE OR REPLACE VIEW "{table}" AS SELECT {columns} FROM {source}'
     typed = ", ".join(f'CAST(NULL AS {_duckdb_type(dtype)}) AS "{name}"' for name, dtype in schema.items())
     return f'CREATE OR REPLACE VIEW "{table}" AS SELECT {typed} LIMIT 0'

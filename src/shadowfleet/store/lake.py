@@ -151,7 +151,13 @@ class Store:
 
     # ------------------------------------------------------------------ reading
     def table_files(self, table: str) -> list[Path]:
-        """The Parquet files of a table in the lake."""
+        """The Parquet files of a table in the lake, from committed inputs only.
+
+        Files are moved into the lake one by one while an input is committed; the
+        input is recorded in ``sources`` last. Listing only the files of recorded
+        inputs (their names carry the source id) means a reader never sees half an
+        input.
+        """
         if table == "sources":
             path = self.root / SOURCES_FILE
             return [path] if path.exists() else []
@@ -159,7 +165,8 @@ class Store:
         if not folder.exists():
             return []
         pattern = "date=*/*.parquet" if table in PARTITIONED else "*.parquet"
-        return sorted(folder.glob(pattern))
+        committed = set(self.sources()["source_id"].to_list())
+        return sorted(p for p in folder.glob(pattern) if p.name.split("-")[1] in committed)
 
     def scan(self, table: str) -> pl.LazyFrame:
         """A lazy scan of a table (empty with the table's schema when it has no data)."""
@@ -171,7 +178,10 @@ class Store:
 
     def sources(self) -> pl.DataFrame:
         """The ``sources`` table."""
-        return self.scan("sources").collect()
+        path = self.root / SOURCES_FILE
+        if not path.exists():
+            return schemas.empty(schemas.SOURCES)
+        return pl.read_parquet(path)
 
     def has_source(self, source_id: str) -> bool:
         """Whether an input with this source id was committed."""
@@ -217,6 +227,7 @@ class StagedSource:
         self.files: list[str] = []
         self.batches = 0
         self.duplicates = 0
+        self.journaled = False
 
     def write(self, tables: dict[str, pl.DataFrame]) -> None:
         """Write one batch of each table.
@@ -253,15 +264,30 @@ class StagedSource:
             self._write(f"positions/date={day}/part-{self.source_id}-{batch:05d}.parquet", part)
 
     def commit(self, source_row: dict[str, Any]) -> None:
-        """Make the input visible: journal, move the files, record the source."""
+        """Make the input visible: journal, move the files, record the source.
+
+        Raises:
+            StoreError: When the commit could not be finished. Once the journal is
+                written the commit is decided: the next writer completes it.
+        """
         row = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in source_row.items()}
         journal = {"source": row, "files": self.files}
         path = self.folder / "COMMIT.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(journal))
-        os.replace(temporary, path)
-        self.store._apply_commit(self.folder, journal)
+        try:
+            temporary.write_text(json.dumps(journal))
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise StoreError(f"cannot write the commit journal {path}: {exc}") from exc
+        self.journaled = True
+        try:
+            self.store._apply_commit(self.folder, journal)
+        except OSError as exc:
+            raise StoreError(
+                f"commit of {self.source_id} interrupted ({exc}); the next write to the store completes it"
+            ) from exc
 
     def abort(self) -> None:
-        """Discard everything staged."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Discard everything staged, unless the commit was already decided."""
+        if not self.journaled:
+            shutil.rmtree(self.folder, ignore_errors=True)
