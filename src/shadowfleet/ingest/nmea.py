@@ -49,6 +49,8 @@ _DecodeFn = Callable[[ais.Payloads, I64], ais.Decoded]
 BACKSLASH: Final = ord("\\")
 MAX_VALID_TIME_US: Final = 4_102_444_800 * US_PER_S  # 2100-01-01
 RECEIVER_CLASSES: Final = ("unknown", "terrestrial", "satellite")
+HEADER_FOLLOW_LINES: Final = 3
+"""Lines at the end of a chunk whose message may be claimed by a header of the next chunk."""
 # Lookup tables by message type (index -1, an unknown type, reads the last entry).
 _SUPPORTED = np.zeros(65, dtype=bool)
 _SUPPORTED[sorted(ais.SUPPORTED_TYPES)] = True
@@ -520,11 +522,11 @@ class _Chunk:
         receiver_code = np.where(m.tag_receiver >= 0, m.tag_receiver, header_receiver)
         receiver_class = self._receiver_class(receiver_code, header_satellite, m.talker)
         if not self.final:
-            # Undated messages near the end may take a clock report of the next chunk
-            # ("before the first clock, the first"): they wait for it.
+            # Undated messages with no clock report before them may take the first one
+            # of the next chunk ("before the first clock, the first"): they wait for it.
             last_line = int(self.line_no[-1]) if self.line_no.size else 0
             near_end = self.line_no[m.first_pos] > last_line - self.config.base_station_time_max_lines
-            waiting = usable & (timestamp < 0) & near_end
+            waiting = usable & (timestamp < 0) & ~self.clock_before & near_end
             deferred |= waiting
             usable &= ~waiting
         self._defer(deferred, m)
@@ -739,9 +741,12 @@ class _Chunk:
         event_time = event_time[plausible][order]
         event_kind = event_kind[plausible][order]
         undated = np.flatnonzero(timestamp < 0)
-        if event_line.size and undated.size:
+        self.clock_before = np.ones(n, dtype=bool)  # has a clock report at or before its line
+        if undated.size:
             message_line = self.line_no[m.first_pos[undated]]
             before = np.searchsorted(event_line, message_line, side="right") - 1
+            self.clock_before[undated] = before >= 0
+        if event_line.size and undated.size:
             after = np.minimum(before + 1, event_line.size - 1)
             use = np.where(before >= 0, before, after)
             fresh = np.abs(message_line - event_line[use]) <= self.config.base_station_time_max_lines
@@ -762,7 +767,9 @@ class _Chunk:
         """
         if self.final or headers.pos.size == 0:
             return np.zeros(m.first_pos.size, dtype=bool)
-        result: Mask = (m.first_pos > headers.pos.max()) & (header_time < 0)
+        # A header follows its message within a line or two in those files.
+        last_lines = m.last_pos >= self.starts.size - HEADER_FOLLOW_LINES
+        result: Mask = last_lines & (m.first_pos > headers.pos.max()) & (header_time < 0)
         return result
 
     def _defer(self, deferred: Mask, m: _Messages) -> None:
@@ -803,6 +810,7 @@ class _Chunk:
         last_line = int(self.line_no[-1]) if self.line_no.size else 0
         horizon = self.config.base_station_time_max_lines + self.config.max_group_line_gap
         recent = event_line >= last_line - horizon
+        recent[-1:] = True  # the last report, even stale, tells that there was one
         self.next_carry.clock_lines = event_line[recent]
         self.next_carry.clock_times_us = event_time[recent]
         self.next_carry.clock_kinds = event_kind[recent]
