@@ -59,3 +59,15 @@ class QueryError(ShadowfleetError):
     """A query over the store failed (bad SQL, unknown table or column)."""
 
     exit_code = 1
+
+
+class PackageDataError(ShadowfleetError):
+    """A reference table shipped inside the package is missing or damaged (a broken install)."""
+
+    exit_code = 2
+
+
+class GeoError(ShadowfleetError):
+    """A geographic computation has no answer: no sea route, no open water near a point."""
+
+    exit_code = 2

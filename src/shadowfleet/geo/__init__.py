@@ -1,0 +1,1 @@
+"""Geography: distances, land, ports and anchorages, sea routes, Maritime Identification Digits."""
