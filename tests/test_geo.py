@@ -44,9 +44,9 @@ def test_segment_check_is_exact_against_dense_sampling() -> None:
     angle, length = rng.uniform(0, 2 * np.pi, n), rng.uniform(0, 0.2, n)
     lat2, lon2 = lat1 + length * np.cos(angle), lon1 + length * np.sin(angle)
     exact = segments_cross_land(lat1, lon1, lat2, lon2)
-    sampled = np.array([
-        is_land(*densify(np.array([lat1[i], lat2[i]]), np.array([lon1[i], lon2[i]]), 5.0)).any() for i in range(n)
-    ])
+    sampled = np.array(
+        [is_land(*densify(np.array([lat1[i], lat2[i]]), np.array([lon1[i], lon2[i]]), 5.0)).any() for i in range(n)]
+    )
     assert 0.1 < exact.mean() < 0.9  # both kinds are exercised
     assert (exact == sampled).all()
 

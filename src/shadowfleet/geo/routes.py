@@ -17,16 +17,16 @@ import functools
 from dataclasses import dataclass
 from typing import Final
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import searoute
-from global_land_mask import globe
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from shadowfleet.errors import GeoError
 from shadowfleet.geo.distance import haversine_m
-from shadowfleet.geo.land import OpenSea, is_land, segments_cross_land
+from shadowfleet.geo.land import OpenSea, crosses_land, is_land, raster, segments_cross_land
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -39,9 +39,6 @@ MAX_VERTEX_SPACING_M: Final = 5_000.0
 PADS_DEG: Final = (0.1, 0.5, 2.0, 6.0)
 """Margins tried in turn around a stretch over land when searching for a detour, degrees."""
 METRES_PER_DEGREE: Final = 111_195.0
-_CELL: Final = abs(float(globe._lat[1] - globe._lat[0]))
-_LAT_TOP: Final = float(globe._lat[0])
-_LON_LEFT: Final = float(globe._lon[0])
 
 
 @dataclass(frozen=True)
@@ -82,29 +79,42 @@ def densify(lat: F64, lon: F64, step_m: float) -> tuple[F64, F64]:
     return out_lat, out_lon
 
 
-def _line_of_sight(lat: F64, lon: F64) -> tuple[F64, F64]:
-    """Drop vertices of a water polyline while every kept segment stays on water."""
-    keep = [0]
+@numba.njit(cache=True, nogil=True)
+def _sight_kernel(rows: F64, cols: F64, packed: npt.NDArray[np.uint8], n_cols: int) -> I64:  # pragma: no cover
+    keep = np.empty(rows.size, dtype=np.int64)
+    keep[0] = 0
+    n_kept = 1
     i = 0
-    last = lat.size - 1
+    last = rows.size - 1
     while i < last:
         # Exponential then binary search for the farthest vertex in sight. Only checked
         # segments are kept (the next vertex is always in sight on a water polyline).
         step = 1
         best = i + 1
-        while i + step <= last and not segments_cross_land(lat[i], lon[i], lat[i + step], lon[i + step])[0]:
+        while i + step <= last and not crosses_land(rows[i], cols[i], rows[i + step], cols[i + step], packed, n_cols):
             best = i + step
             step *= 2
         low, high = best, min(i + step, last + 1)
         while high - low > 1:
             middle = (low + high) // 2
-            if segments_cross_land(lat[i], lon[i], lat[middle], lon[middle])[0]:
+            if crosses_land(rows[i], cols[i], rows[middle], cols[middle], packed, n_cols):
                 high = middle
             else:
                 low = middle
-        keep.append(low)
+        keep[n_kept] = low
+        n_kept += 1
         i = low
-    index = np.asarray(keep)
+    return keep[:n_kept]
+
+
+def _line_of_sight(lat: F64, lon: F64) -> tuple[F64, F64]:
+    """Drop vertices of a water polyline while every kept segment stays on water."""
+    if lat.size < 3:
+        return lat, lon
+    grid = raster()
+    index = _sight_kernel(
+        (lat - grid.lat0) / grid.lat_step, (lon - grid.lon0) / grid.lon_step, grid.packed, grid.n_cols
+    )
     return lat[index], lon[index]
 
 
@@ -117,28 +127,30 @@ def _grid_path(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[F64,
     stays inside water cells. Cached: routes along the same lane repair the same
     stretches (a strait the mask closes) with the same detour.
     """
+    grid = raster()
+    cell, lat_top, lon_left = abs(grid.lat_step), grid.lat0, grid.lon0
     for pad in PADS_DEG:
         top = min(89.99, max(lat1, lat2) + pad)
         bottom = max(-89.99, min(lat1, lat2) - pad)
         left, right = min(lon1, lon2) - pad, max(lon1, lon2) + pad
-        row0 = int((_LAT_TOP - top) / _CELL)
-        row1 = int((_LAT_TOP - bottom) / _CELL) + 1
-        col0 = int(np.floor((left - _LON_LEFT) / _CELL))
-        col1 = int(np.floor((right - _LON_LEFT) / _CELL)) + 1
+        row0 = max(0, int((lat_top - top) / cell))
+        row1 = min(grid.n_rows, int((lat_top - bottom) / cell) + 1)
+        col0 = int(np.floor((left - lon_left) / cell))
+        col1 = int(np.floor((right - lon_left) / cell)) + 1
         rows = np.arange(row0, row1)
         cols = np.arange(col0, col1)
-        water = globe._mask[np.ix_(rows, cols % globe._mask.shape[1])]
+        water = grid.window(row0, row1, col0, col1)
         n_rows, n_cols = water.shape
         index = np.arange(n_rows * n_cols).reshape(n_rows, n_cols)
-        centre_lat = _LAT_TOP - (rows + 0.5) * _CELL
-        centre_lon = _LON_LEFT + (cols + 0.5) * _CELL
+        centre_lat = lat_top - (rows + 0.5) * cell
+        centre_lon = lon_left + (cols + 0.5) * cell
         grid_lat = np.repeat(centre_lat, n_cols).reshape(n_rows, n_cols)
         grid_lon = np.tile(centre_lon, n_rows).reshape(n_rows, n_cols)
         edge_from: list[I64] = []
         edge_to: list[I64] = []
         weight: list[F64] = []
         # Step lengths per row (cells are 1/120° squares: east-west steps shrink with latitude).
-        north_m = _CELL * METRES_PER_DEGREE
+        north_m = cell * METRES_PER_DEGREE
         east_m = north_m * np.cos(np.radians(grid_lat))
         for d_row, d_col in ((0, 1), (1, 0), (1, 1), (1, -1)):
             a = (slice(0, n_rows - d_row), slice(max(0, -d_col), n_cols - max(0, d_col)))
@@ -152,8 +164,8 @@ def _grid_path(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[F64,
         graph = coo_matrix(
             (np.concatenate(weight), (np.concatenate(edge_from), np.concatenate(edge_to))), shape=(index.size,) * 2
         ).tocsr()
-        start = (int((_LAT_TOP - lat1) / _CELL) - row0) * n_cols + int(np.floor((lon1 - _LON_LEFT) / _CELL)) - col0
-        end = (int((_LAT_TOP - lat2) / _CELL) - row0) * n_cols + int(np.floor((lon2 - _LON_LEFT) / _CELL)) - col0
+        start = (int((lat_top - lat1) / cell) - row0) * n_cols + int(np.floor((lon1 - lon_left) / cell)) - col0
+        end = (int((lat_top - lat2) / cell) - row0) * n_cols + int(np.floor((lon2 - lon_left) / cell)) - col0
         distances, predecessors = dijkstra(graph, directed=False, indices=start, return_predecessors=True)
         if not np.isfinite(distances[end]):
             continue
