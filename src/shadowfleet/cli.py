@@ -304,6 +304,108 @@ def export(
     console.print(f"wrote {written:,} rows of {table} to {out}")
 
 
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the data files and truth.json.")],
+    scenario: Annotated[str, typer.Option(help="dprk-coal, baseline or scale.")] = "dprk-coal",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+    days: Annotated[int | None, typer.Option(help="Days of data (scenario default when omitted).")] = None,
+    vessels: Annotated[int | None, typer.Option(help="Number of vessels (scenario default when omitted).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="nmea, csv or parquet.")] = "nmea",
+    map_png: Annotated[Path | None, typer.Option("--map", help="Also draw a map of the tracks into this PNG.")] = None,
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Simulate AIS traffic with sanctions-evasion behaviours, and write what really happened (truth.json)."""
+    from shadowfleet.simulate import output
+    from shadowfleet.simulate import scenario as scenarios
+    from shadowfleet.simulate.generate import simulate as run_simulation
+
+    started = time.perf_counter()
+    try:
+        if output_format not in output.FORMATS:
+            raise ConfigError(f"--format must be one of {', '.join(output.FORMATS)}")
+        scenarios.scenario_named(scenario)
+        settings = load_config(config)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            disable=quiet,
+            transient=True,
+        ) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def on_progress(stage: str, fraction: float) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=1.0)
+                progress.update(tasks[stage], completed=fraction)
+
+            sim = run_simulation(
+                scenario, seed=seed, days=days, vessels=vessels, config=settings.simulate, progress=on_progress
+            )
+            on_progress(f"writing {output_format}", 0.0)
+            written = output.write_simulation(sim, out, output_format)
+            on_progress(f"writing {output_format}", 1.0)
+            if map_png is not None:
+                from shadowfleet.simulate.plot import draw_map
+
+                on_progress("drawing the map", 0.0)
+                draw_map(sim, map_png)
+                on_progress("drawing the map", 1.0)
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    print_simulation_summary(sim.truth, written.as_dict(out), out, time.perf_counter() - started)
+    if map_png is not None:
+        console.print(f"map: {map_png}")
+
+
+def print_simulation_summary(truth: dict[str, object], files: dict[str, object], out: Path, elapsed_s: float) -> None:
+    """What was simulated, written, and injected (by event type, and how much of it the data shows)."""
+    counts = truth["counts"]
+    assert isinstance(counts, dict)
+    overview = Table(
+        title=f"Simulated {truth['scenario']} (seed {truth['seed']}), {truth['start']} to {truth['end']}",
+        title_justify="left",
+    )
+    overview.add_column("")
+    overview.add_column("", justify="right")
+    damaged = files["damaged"]
+    assert isinstance(damaged, dict)
+    for label, value in (
+        ("vessels (evading)", f"{counts['vessels']:,} ({counts['evaders']:,})"),
+        ("positions received", f"{counts['positions']:,}"),
+        ("static reports received", f"{counts['statics']:,}"),
+        ("files written", f"{len(files['paths']):,} ({files['lines']:,} lines/rows)"),  # type: ignore[arg-type]
+        ("damaged on purpose", ", ".join(f"{k} {v}" for k, v in damaged.items()) or "none"),
+    ):
+        overview.add_row(label, value)
+    console.print(overview)
+    events = truth["events"]
+    assert isinstance(events, list)
+    by_type: Counter[tuple[str, str]] = Counter()
+    seen: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        key = (event["event_type"], event["subtype"])
+        by_type[key] += 1
+        seen[key] += bool(event["observable"])
+    table = Table(title="Ground truth (truth.json): behaviours injected", title_justify="left")
+    for column in ("event_type", "subtype", "events", "in the data"):
+        table.add_column(column, justify="right" if column in ("events", "in the data") else "left")
+    for (kind, subtype), n in sorted(by_type.items()):
+        table.add_row(kind, subtype, f"{n:,}", f"{seen[(kind, subtype)]:,}")
+    console.print(table)
+    totals = [t for t in truth["totals"] if t["origin_country"] == "KP"]  # type: ignore[attr-defined]
+    for total in totals:
+        console.print(
+            f"• cargo moved {total['origin_country']} → {total['destination_country']} ({total['commodity']}): "
+            f"{total['tonnes']:,.0f} t"
+        )
+    console.print(f"wrote {out}/ in {elapsed_s:.1f} s; the ground truth is {out / 'truth.json'}")
+
+
 @app.command("config")
 def show_config(config: ConfigOption = None) -> None:
     """Print the configuration (defaults, or a file merged over them) as TOML."""

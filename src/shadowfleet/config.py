@@ -116,11 +116,105 @@ class StoreConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SimulateConfig:
+    """How the scenario simulator turns what vessels do into the AIS a provider delivers.
+
+    Reporting follows ITU-R M.1371-5 (class A: 3 min at anchor or moored, 10 s under
+    way up to 14 kn, 6 s to 23 kn, 2 s above; class B: 30 s above 2 kn, 3 min below;
+    static and voyage data every 6 min). What arrives depends on reception, modelled
+    from the physics and from what Global Fishing Watch measured (see
+    ``docs/simulator.md``).
+
+    Attributes:
+        terrestrial_range_nm: Nominal range of a coastal receiver for class A, nautical
+            miles (VHF line of sight from a mast to a ship's antenna; ~40 nm).
+        terrestrial_range_spread: Relative spread of the range between stations
+            (antenna heights differ); each station's range is drawn within ±this.
+        terrestrial_station_spacing_km: Least distance between two coastal receivers.
+        terrestrial_probability: Probability that a provider interval's messages from
+            a vessel well inside a station's range yield a position; reception fades
+            to zero between 0.8 and 1.2 of the range.
+        terrestrial_density_half: Vessels (real traffic, see the scenario's
+            ``traffic_scale``) in a 1° cell at which terrestrial reception halves
+            (SOTDMA slot collisions).
+        terrestrial_outages_per_day: Rate of outages per station, per day.
+        terrestrial_outage_max_h: Longest station outage, hours (durations uniform up to it).
+        provider_interval_s: The provider keeps at most one terrestrial position per
+            vessel per this interval, seconds (NOAA's national feed: 60 s).
+        satellite_passes_per_day: Satellite passes over a place per day.
+        satellite_pass_amplitude: Depth of the 12-hour modulation of pass frequency
+            (0 = uniform, 1 = no pass at the trough); GFW finds a dominant 12 h period.
+        satellite_pass_duration_s: Time a vessel stays in a satellite's footprint per pass, seconds.
+        satellite_detection_probability: Probability a satellite decodes one class A
+            message in empty ocean.
+        satellite_density_half: Vessels (real traffic) in a 1° cell at which satellite
+            decoding halves (message collisions in the footprint).
+        class_b_range_factor: Class B terrestrial range relative to class A (2 W vs 12.5 W).
+        class_b_satellite_factor: Class B satellite decoding relative to class A.
+        static_interval_s: Interval of static and voyage reports, seconds.
+        malformed_line_fraction: Fraction of output lines or rows deliberately damaged
+            (bad checksum, truncation, garbage), so that reject accounting is exercised.
+        draught_update_probability: Probability that a crew updates the AIS draught
+            after cargo operations (some never do).
+    """
+
+    terrestrial_range_nm: float = 40.0
+    terrestrial_range_spread: float = 0.25
+    terrestrial_station_spacing_km: float = 60.0
+    terrestrial_probability: float = 0.95
+    terrestrial_density_half: float = 3_000.0
+    terrestrial_outages_per_day: float = 0.1
+    terrestrial_outage_max_h: float = 12.0
+    provider_interval_s: float = 60.0
+    satellite_passes_per_day: float = 12.0
+    satellite_pass_amplitude: float = 0.6
+    satellite_pass_duration_s: float = 600.0
+    satellite_detection_probability: float = 0.05
+    satellite_density_half: float = 100.0
+    class_b_range_factor: float = 0.6
+    class_b_satellite_factor: float = 0.3
+    static_interval_s: float = 360.0
+    malformed_line_fraction: float = 2e-4
+    draught_update_probability: float = 0.85
+
+    def __post_init__(self) -> None:
+        probabilities = (
+            "terrestrial_probability",
+            "satellite_pass_amplitude",
+            "satellite_detection_probability",
+            "class_b_range_factor",
+            "class_b_satellite_factor",
+            "malformed_line_fraction",
+            "draught_update_probability",
+            "terrestrial_range_spread",
+        )
+        for name in probabilities:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"[simulate] {name} must be between 0 and 1")
+        positive = (
+            "terrestrial_range_nm",
+            "terrestrial_station_spacing_km",
+            "terrestrial_density_half",
+            "terrestrial_outage_max_h",
+            "provider_interval_s",
+            "satellite_pass_duration_s",
+            "satellite_density_half",
+            "static_interval_s",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"[simulate] {name} must be positive")
+        if self.satellite_passes_per_day < 0 or self.terrestrial_outages_per_day < 0:
+            raise ConfigError("[simulate] satellite_passes_per_day and terrestrial_outages_per_day must be ≥ 0")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """All sections of the configuration."""
 
     ingest: IngestConfig = field(default_factory=IngestConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    simulate: SimulateConfig = field(default_factory=SimulateConfig)
 
 
 T = TypeVar("T")
