@@ -31,6 +31,8 @@ unit: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/decode.py
+	$(BIN)/python benchmarks/simulate.py
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) shadowfleet-demo benchmarks/out .pytest_cache .mypy_cache .ruff_cache

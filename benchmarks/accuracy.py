@@ -1,0 +1,220 @@
+"""Accuracy of the pipeline on a simulated scenario, scored against its ground truth.
+
+Runs ``shadowfleet simulate`` (in process), ingests the files into a fresh store,
+runs the detectors when the pipeline has them (``shadowfleet.pipeline.run_detect``),
+and scores:
+
+* ingest: positions and static reports stored against those written, rejected lines
+  against the lines damaged on purpose (these must agree exactly);
+* events, per type: precision, recall, F1 with one-to-one matching and the type's
+  time tolerance (``shadowfleet.evaluate``);
+* risk: AUC and precision at k of the ``vessels`` table's ``risk_score`` for who evades;
+* trade: the estimate of DPRK → China coal against the tonnes moved.
+
+Stages that do not exist yet are reported as such, never as zeros that look measured.
+
+Usage: ``python benchmarks/accuracy.py [--scenario dprk-coal] [--seed 1] [--days N]
+[--vessels N] [--format nmea|csv|parquet] [--keep DIR]``. Results are printed and
+written to ``benchmarks/out/accuracy-<scenario>-seed<seed>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from shadowfleet.config import Config
+from shadowfleet.evaluate import empty_events, load_truth, score_events, score_risk, score_trade
+from shadowfleet.ingest.runner import ingest_paths
+from shadowfleet.simulate.generate import simulate
+from shadowfleet.simulate.output import write_simulation
+from shadowfleet.store import catalog
+from shadowfleet.store.lake import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+console = Console()
+
+
+def _detector() -> Any | None:
+    """The pipeline's detection entry point, when it exists yet."""
+    try:
+        pipeline = importlib.import_module("shadowfleet.pipeline")
+    except ModuleNotFoundError:
+        return None
+    return getattr(pipeline, "run_detect", None)
+
+
+def _table(store: Store, name: str) -> pl.DataFrame | None:
+    if not store.table_files(name):
+        return None
+    connection = catalog.connect(store)
+    try:
+        return catalog.fetch(connection, f"SELECT * FROM {name}")
+    finally:
+        connection.close()
+
+
+def run(scenario: str, seed: int, days: int | None, vessels: int | None, fmt: str, work: Path) -> dict[str, Any]:
+    """Simulate, ingest, detect and score; returns the results."""
+    results: dict[str, Any] = {"scenario": scenario, "seed": seed, "format": fmt}
+    started = time.perf_counter()
+    sim = simulate(scenario, seed=seed, days=days, vessels=vessels)
+    data = work / "data"
+    written = write_simulation(sim, data, fmt)
+    results["simulate_s"] = round(time.perf_counter() - started, 1)
+    truth = load_truth(data / "truth.json")
+    results["days"], results["vessels"] = sim.scenario.days, len(sim.vessels)
+
+    started = time.perf_counter()
+    store = Store(work / "store", create=True)
+    reports = ingest_paths(store, list(written.paths), Config())
+    catalog.refresh_catalog(store)
+    results["ingest_s"] = round(time.perf_counter() - started, 1)
+    stored_positions = sum(r.rows["positions"] for r in reports)
+    rejected = sum(sum(r.rejects.values()) for r in reports)
+    damaged = sum(written.damaged.values())
+    results["ingest"] = {
+        "positions_written": written.positions,
+        "positions_stored": stored_positions,
+        "statics_written": written.statics,
+        "lines_damaged": damaged,
+        "lines_rejected": rejected,
+        "agrees": stored_positions == written.positions and rejected == damaged,
+    }
+    statics_table = _table(store, "statics")
+    if statics_table is not None and "n_reports" in statics_table.columns:
+        results["ingest"]["statics_stored"] = int(statics_table["n_reports"].sum())
+        results["ingest"]["agrees"] &= results["ingest"]["statics_stored"] == written.statics or fmt != "nmea"
+
+    detect = _detector()
+    results["detectors"] = detect is not None
+    if detect is not None:
+        started = time.perf_counter()
+        detect(store, Config())
+        catalog.refresh_catalog(store)
+        results["detect_s"] = round(time.perf_counter() - started, 1)
+    events = _table(store, "events")
+    scores = score_events(events if events is not None else empty_events(), truth)
+    results["events"] = scores.table.to_dicts()
+
+    vessels_table = _table(store, "vessels")
+    if vessels_table is not None and "risk_score" in vessels_table.columns:
+        risk = score_risk(vessels_table, truth)
+        results["risk"] = {"auc": risk.auc, "precision_at_k": risk.precision_at_k, "evaders": risk.evaders}
+    else:
+        results["risk"] = None
+    flows = _table(store, "trade_flows")
+    if flows is not None:
+        flow = flows.filter(
+            (pl.col("origin_country") == "KP")
+            & (pl.col("destination_country") == "CN")
+            & (pl.col("commodity") == "coal")
+        )
+        trade = score_trade(
+            truth,
+            "KP",
+            "CN",
+            "coal",
+            float(flow["tonnes_mid"].sum()),
+            float(flow["tonnes_low"].sum()),
+            float(flow["tonnes_high"].sum()),
+        )
+    else:
+        trade = score_trade(truth, "KP", "CN", "coal", None)
+    results["trade"] = {
+        "true_tonnes": trade.true_tonnes,
+        "estimated_tonnes": trade.estimated_tonnes,
+        "relative_error": trade.relative_error,
+        "within_band": trade.within_band,
+    }
+    return results
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def report(results: dict[str, Any]) -> None:
+    """Print the results as tables."""
+    ingest = results["ingest"]
+    console.print(
+        f"[bold]{results['scenario']}[/] seed {results['seed']}: {results['vessels']} vessels, {results['days']} days, "
+        f"{results['format']}; simulate {results['simulate_s']} s, ingest {results['ingest_s']} s"
+    )
+    console.print(
+        f"ingest: {ingest['positions_stored']:,} of {ingest['positions_written']:,} positions stored, "
+        f"{ingest['lines_rejected']:,} lines rejected for {ingest['lines_damaged']:,} damaged: "
+        + ("[green]agrees[/]" if ingest["agrees"] else "[red]DISAGREES[/]")
+    )
+    table = Table(title="Events against the truth (one-to-one matching)", title_justify="left")
+    for column in ("event_type", "expected", "detected", "matched", "precision", "recall", "f1", "start error h"):
+        table.add_column(column, justify="left" if column == "event_type" else "right")
+    for row in results["events"]:
+        table.add_row(
+            row["event_type"],
+            _fmt(row["expected"]),
+            _fmt(row["detected"]),
+            _fmt(row["matched"]),
+            _fmt(row["precision"]),
+            _fmt(row["recall"]),
+            _fmt(row["f1"]),
+            _fmt(row["median_start_error_h"]),
+        )
+    console.print(table)
+    if not results["detectors"]:
+        console.print("• no detector in the pipeline yet: every expected event counts as missed")
+    risk = results["risk"]
+    console.print(
+        "• risk ranking: not available (no vessels table with risk scores yet)"
+        if risk is None
+        else f"• risk ranking: AUC {_fmt(risk['auc'])}, precision at k={risk['evaders']} {_fmt(risk['precision_at_k'])}"
+    )
+    trade = results["trade"]
+    estimate = (
+        "no estimate yet" if trade["estimated_tonnes"] is None else f"estimated {trade['estimated_tonnes']:,.0f} t"
+    )
+    console.print(f"• trade KP → CN coal: {trade['true_tonnes']:,.0f} t moved; {estimate}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--scenario", default="dprk-coal")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--vessels", type=int, default=None)
+    parser.add_argument("--format", default="nmea", choices=("nmea", "csv", "parquet"))
+    parser.add_argument("--keep", type=Path, default=None, help="Keep the data and store in this directory.")
+    parser.add_argument("--results", type=Path, default=None, help="Where to write the results JSON.")
+    args = parser.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="shadowfleet-accuracy-"))
+    try:
+        results = run(args.scenario, args.seed, args.days, args.vessels, args.format, work)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    report(results)
+    path = args.results or OUT / f"accuracy-{args.scenario}-seed{args.seed}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    console.print(f"results: {path}")
+    return 0 if results["ingest"]["agrees"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

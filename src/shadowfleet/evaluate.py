@@ -1,0 +1,397 @@
+"""Score detections against a simulation's ground truth (``truth.json``).
+
+Events are matched one to one per event type: a detected event may match a true one
+when it concerns the same vessel (any MMSI the vessel used while the event lasted;
+for encounters the same pair, in either order) and their periods overlap once each is
+widened by the type's time tolerance. The matching maximises the number of matched
+pairs (and, among such matchings, the total start-time error), so no detection is
+counted twice and no true event is claimed twice.
+
+Only what the data can show is expected: true events whose evidence was not received
+(``observable`` false: the vessel was dark or out of coverage) are not counted as
+misses, and for ``ais_gap`` only deliberate gaps are expected (a gap caused by
+reception is not an event to find; the detector's ``reception`` subtype is ignored).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from shadowfleet.errors import InputError
+from shadowfleet.schemas import EVENTS
+
+TOLERANCE_H: Final[dict[str, float]] = {
+    "ais_gap": 6.0,
+    "encounter": 3.0,
+    "loitering": 6.0,
+    "port_visit": 6.0,
+    "dark_port_call": 24.0,
+    "identity_change": 24.0,
+    "identity_anomaly": 24.0,
+    "spoofing": 6.0,
+    "draught_change": 24.0,
+}
+"""Time tolerance per event type, hours: the true and detected periods must overlap
+once each is widened by this much. Identity and draught events are dated by the
+reports that show them, which arrive every few minutes at best and hours apart at sea."""
+
+EVENT_TYPES: Final = tuple(TOLERANCE_H)
+UTC_TIME: Final = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A simulation's ground truth, as frames.
+
+    Attributes:
+        events: One row per true event (``vessel``, ``other_vessel``, times, ...).
+        identities: Identity periods: ``vessel``, ``mmsi``, ``valid_from``, ``valid_to``.
+        vessels: ``vessel``, ``evader``, ``role``.
+        totals: Tonnes moved per (origin country, destination country, commodity).
+        raw: The parsed ``truth.json``.
+    """
+
+    events: pl.DataFrame
+    identities: pl.DataFrame
+    vessels: pl.DataFrame
+    totals: pl.DataFrame
+    raw: dict[str, Any] = field(repr=False)
+
+
+def _times(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(c).str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC").cast(UTC_TIME) for c in columns
+    )
+
+
+def truth_from_dict(raw: Mapping[str, Any]) -> Truth:
+    """Frames from a parsed ``truth.json``."""
+    event_schema = {
+        "event_type": pl.String,
+        "subtype": pl.String,
+        "vessel": pl.String,
+        "mmsi": pl.Int64,
+        "other_vessel": pl.String,
+        "other_mmsi": pl.Int64,
+        "start_time": pl.String,
+        "end_time": pl.String,
+        "lat": pl.Float64,
+        "lon": pl.Float64,
+        "port_name": pl.String,
+        "deliberate": pl.Boolean,
+        "observable": pl.Boolean,
+    }
+    rows = [{k: e.get(k) for k in event_schema} for e in raw["events"]]
+    events = _times(pl.DataFrame(rows, schema=event_schema), "start_time", "end_time")
+    identities = _times(
+        pl.DataFrame(
+            [
+                {"vessel": v["vessel"], "mmsi": i["mmsi"], "valid_from": i["valid_from"], "valid_to": i["valid_to"]}
+                for v in raw["vessels"]
+                for i in v["identities"]
+            ],
+            schema={"vessel": pl.String, "mmsi": pl.Int64, "valid_from": pl.String, "valid_to": pl.String},
+        ),
+        "valid_from",
+        "valid_to",
+    )
+    vessels = pl.DataFrame(
+        [{"vessel": v["vessel"], "evader": v["evader"], "role": v["role"]} for v in raw["vessels"]],
+        schema={"vessel": pl.String, "evader": pl.Boolean, "role": pl.String},
+    )
+    totals = pl.DataFrame(
+        raw.get("totals", []),
+        schema={
+            "origin_country": pl.String,
+            "destination_country": pl.String,
+            "commodity": pl.String,
+            "tonnes": pl.Float64,
+        },
+    )
+    return Truth(events, identities, vessels, totals, dict(raw))
+
+
+def load_truth(path: str | Path) -> Truth:
+    """Read ``truth.json``.
+
+    Raises:
+        InputError: When the file is missing or not a simulation truth.
+    """
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return truth_from_dict(raw)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"not a readable truth.json: {exc}", path) from exc
+
+
+def expected_events(truth: Truth) -> pl.DataFrame:
+    """The true events a detector can be expected to find (see the module notes)."""
+    events = truth.events.filter(pl.col("observable"))
+    return events.filter((pl.col("event_type") != "ais_gap") | pl.col("deliberate"))
+
+
+def _detected_vessels(detected: pl.DataFrame, identities: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Attach the true vessel(s) behind each detection's MMSI at the time of the event."""
+    return (
+        detected.join(identities, left_on=column, right_on="mmsi", how="inner")
+        .filter((pl.col("start_time") <= pl.col("valid_to")) & (pl.col("end_time") >= pl.col("valid_from")))
+        .drop("valid_from", "valid_to")
+    )
+
+
+@dataclass(frozen=True)
+class EventScores:
+    """Scores per event type.
+
+    Attributes:
+        table: One row per type: ``event_type``, ``expected``, ``detected``,
+            ``matched``, ``precision``, ``recall``, ``f1``, ``median_start_error_h``.
+        matches: Matched pairs: ``event_type``, ``truth_row``, ``detected_row``.
+    """
+
+    table: pl.DataFrame
+    matches: pl.DataFrame
+
+
+def score_events(
+    detected: pl.DataFrame,
+    truth: Truth,
+    tolerance_h: Mapping[str, float] = TOLERANCE_H,
+    event_types: tuple[str, ...] = EVENT_TYPES,
+) -> EventScores:
+    """Precision, recall and F1 per event type, with one-to-one matching.
+
+    Args:
+        detected: Detected events (the ``events`` table; at least ``event_type``,
+            ``subtype``, ``mmsi``, ``other_mmsi``, ``start_time``, ``end_time``).
+        truth: The ground truth.
+        tolerance_h: Time tolerance per type, hours.
+        event_types: Types to score.
+    """
+    expected = expected_events(truth).with_row_index("truth_row")
+    detected = detected.filter(
+        ~((pl.col("event_type") == "ais_gap") & (pl.col("subtype") == "reception"))
+    ).with_row_index("detected_row")
+    identities = truth.identities
+    rows = []
+    match_parts = []
+    for event_type in event_types:
+        want = expected.filter(pl.col("event_type") == event_type)
+        got = detected.filter(pl.col("event_type") == event_type)
+        tolerance = pl.duration(seconds=round(tolerance_h.get(event_type, 6.0) * 3600))
+        got_vessels = _detected_vessels(got, identities, "mmsi")
+        candidates = got_vessels.join(want, on="vessel", how="inner", suffix="_truth").filter(
+            (pl.col("start_time") <= pl.col("end_time_truth") + tolerance)
+            & (pl.col("end_time") >= pl.col("start_time_truth") - tolerance)
+        )
+        if event_type == "encounter":
+            others = _detected_vessels(
+                got.select("detected_row", "other_mmsi", "start_time", "end_time"), identities, "other_mmsi"
+            ).select("detected_row", pl.col("vessel").alias("other"))
+            candidates = candidates.join(others, on="detected_row", how="inner").filter(
+                pl.col("other") == pl.col("other_vessel")
+            )
+            # The pair may be reported either way round.
+            swapped = (
+                got_vessels.join(
+                    want.rename({"vessel": "swap_vessel", "other_vessel": "vessel"}),
+                    on="vessel",
+                    how="inner",
+                    suffix="_truth",
+                )
+                .filter(
+                    (pl.col("start_time") <= pl.col("end_time_truth") + tolerance)
+                    & (pl.col("end_time") >= pl.col("start_time_truth") - tolerance)
+                )
+                .join(others, on="detected_row", how="inner")
+                .filter(pl.col("other") == pl.col("swap_vessel"))
+            )
+            candidates = pl.concat(
+                [
+                    candidates.select("detected_row", "truth_row", "start_time", "start_time_truth"),
+                    swapped.select("detected_row", "truth_row", "start_time", "start_time_truth"),
+                ]
+            )
+        pairs = candidates.select("detected_row", "truth_row", "start_time", "start_time_truth").unique(
+            ["detected_row", "truth_row"]
+        )
+        matched = _match(pairs, want, got)
+        n_matched = matched.height
+        precision = n_matched / got.height if got.height else None
+        recall = n_matched / want.height if want.height else None
+        f1 = (
+            2 * precision * recall / (precision + recall)
+            if precision and recall
+            else (0.0 if precision is not None and recall is not None else None)
+        )
+        errors = (matched["start_time"] - matched["start_time_truth"]).dt.total_seconds().abs() / 3600
+        rows.append(
+            {
+                "event_type": event_type,
+                "expected": want.height,
+                "detected": got.height,
+                "matched": n_matched,
+                "precision": precision,
+                "recall": recall,
+                "f1": f1,
+                "median_start_error_h": float(errors.median()) if n_matched else None,  # type: ignore[arg-type]
+            }
+        )
+        match_parts.append(matched.select(pl.lit(event_type).alias("event_type"), "truth_row", "detected_row"))
+    table = pl.DataFrame(
+        rows,
+        schema={
+            "event_type": pl.String,
+            "expected": pl.Int64,
+            "detected": pl.Int64,
+            "matched": pl.Int64,
+            "precision": pl.Float64,
+            "recall": pl.Float64,
+            "f1": pl.Float64,
+            "median_start_error_h": pl.Float64,
+        },
+    )
+    matches = pl.concat(match_parts) if match_parts else pl.DataFrame()
+    return EventScores(table, matches)
+
+
+def _match(pairs: pl.DataFrame, want: pl.DataFrame, got: pl.DataFrame) -> pl.DataFrame:
+    """The largest one-to-one set of candidate pairs; among those, the closest in time.
+
+    Candidate pairs form a bipartite graph; each connected component is solved on its
+    own with the Hungarian algorithm, non-candidate pairs costing more than any set of
+    real ones, so the number of matches is maximal and their total time error minimal.
+    """
+    if pairs.is_empty():
+        return pairs
+    pairs = pairs.with_columns(
+        (pl.col("start_time") - pl.col("start_time_truth")).dt.total_seconds().abs().cast(pl.Float64).alias("_cost")
+    )
+    d_codes, d = np.unique(pairs["detected_row"].to_numpy(), return_inverse=True)
+    t_codes, t = np.unique(pairs["truth_row"].to_numpy(), return_inverse=True)
+    n_d = d_codes.size
+    graph = csr_matrix((np.ones(d.size), (d, n_d + t)), shape=(n_d + t_codes.size,) * 2)
+    _, component = connected_components(graph, directed=False)
+    edge_component = component[d]
+    sizes = np.bincount(edge_component)
+    single = sizes[edge_component] == 1
+    keep = np.zeros(d.size, dtype=bool)
+    keep[single] = True
+    cost = pairs["_cost"].to_numpy()
+    for c in np.unique(edge_component[~single]):
+        edges = np.flatnonzero(edge_component == c)
+        rows, row_index = np.unique(d[edges], return_inverse=True)
+        cols, col_index = np.unique(t[edges], return_inverse=True)
+        matrix = np.full((rows.size, cols.size), NOT_A_PAIR)
+        matrix[row_index, col_index] = cost[edges]
+        chosen_rows, chosen_cols = linear_sum_assignment(matrix)
+        real = matrix[chosen_rows, chosen_cols] < NOT_A_PAIR
+        lookup = {(r, k): e for r, k, e in zip(row_index, col_index, edges, strict=True)}
+        for r, k in zip(chosen_rows[real], chosen_cols[real], strict=True):
+            keep[lookup[(r, k)]] = True
+    return pairs.filter(pl.Series(keep)).drop("_cost")
+
+
+NOT_A_PAIR: Final = 1e12
+"""Cost of assigning two events that are not a candidate pair (more than any real set)."""
+
+
+@dataclass(frozen=True)
+class RiskScores:
+    """How well a risk score ranks the evaders first.
+
+    Attributes:
+        auc: Probability that a random evader outscores a random ordinary vessel (ties count half).
+        precision_at_k: Share of evaders among the k highest scores, k = number of evaders.
+        evaders: Evaders in the truth.
+        vessels: Vessels in the truth.
+    """
+
+    auc: float | None
+    precision_at_k: float | None
+    evaders: int
+    vessels: int
+
+
+def score_risk(vessels: pl.DataFrame, truth: Truth) -> RiskScores:
+    """Score the ``vessels`` table's ``risk_score`` against who evades.
+
+    A true vessel takes the highest score of any detected vessel that used one of its
+    MMSIs; a vessel never scored counts as 0.
+    """
+    scored = (
+        vessels.select("mmsi", "risk_score")
+        .join(truth.identities.select("vessel", "mmsi").unique(), on="mmsi", how="inner")
+        .group_by("vessel")
+        .agg(pl.col("risk_score").max())
+    )
+    table = truth.vessels.join(scored, on="vessel", how="left").with_columns(pl.col("risk_score").fill_null(0.0))
+    labels = table["evader"].to_numpy()
+    scores = table["risk_score"].to_numpy().astype(np.float64)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    auc = None
+    if n_pos and n_neg:
+        ranks = pl.Series(scores).rank("average").to_numpy()
+        auc = float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    precision_at_k = None
+    if n_pos:
+        top = np.argsort(-scores, kind="stable")[:n_pos]
+        precision_at_k = float(labels[top].mean())
+    return RiskScores(auc, precision_at_k, n_pos, labels.size)
+
+
+@dataclass(frozen=True)
+class TradeScore:
+    """An estimate of tonnes moved against the truth.
+
+    Attributes:
+        true_tonnes: Tonnes moved in the truth.
+        estimated_tonnes: The estimate (mid).
+        relative_error: (estimate − truth) / truth.
+        within_band: Whether the truth lies within the estimate's low–high band.
+    """
+
+    true_tonnes: float
+    estimated_tonnes: float | None
+    relative_error: float | None
+    within_band: bool | None
+
+
+def score_trade(
+    truth: Truth,
+    origin_country: str,
+    destination_country: str,
+    commodity: str,
+    estimate_mid_t: float | None,
+    estimate_low_t: float | None = None,
+    estimate_high_t: float | None = None,
+) -> TradeScore:
+    """Compare an estimate of a trade flow with the tonnes the simulation moved."""
+    flow = truth.totals.filter(
+        (pl.col("origin_country") == origin_country)
+        & (pl.col("destination_country") == destination_country)
+        & (pl.col("commodity") == commodity)
+    )
+    true_tonnes = float(flow["tonnes"].sum())
+    if estimate_mid_t is None:
+        return TradeScore(true_tonnes, None, None, None)
+    error = (estimate_mid_t - true_tonnes) / true_tonnes if true_tonnes else None
+    band = None
+    if estimate_low_t is not None and estimate_high_t is not None:
+        band = estimate_low_t <= true_tonnes <= estimate_high_t
+    return TradeScore(true_tonnes, estimate_mid_t, error, band)
+
+
+def empty_events() -> pl.DataFrame:
+    """An empty events table (what a run without detectors produces)."""
+    return pl.DataFrame(schema=EVENTS)
