@@ -1,7 +1,7 @@
 """Accuracy of the pipeline on a simulated scenario, scored against its ground truth.
 
 Runs ``shadowfleet simulate`` (in process), ingests the files into a fresh store,
-runs the detectors when the pipeline has them (``shadowfleet.pipeline.run_detect``),
+runs the detectors (``shadowfleet.engines.local.run_detect``),
 and scores:
 
 * ingest: positions and static reports stored against those written, rejected lines
@@ -50,7 +50,7 @@ console = Console()
 def _detector() -> Any | None:
     """The pipeline's detection entry point, when it exists yet."""
     try:
-        pipeline = importlib.import_module("shadowfleet.pipeline")
+        pipeline = importlib.import_module("shadowfleet.engines.local")
     except ModuleNotFoundError:
         return None
     return getattr(pipeline, "run_detect", None)

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from shadowfleet import __version__
 from shadowfleet.config import Config, dump_config, load_config
+from shadowfleet.engines.local import DetectSummary, run_detect
 from shadowfleet.errors import ConfigError, InputError, QueryError, ShadowfleetError
 from shadowfleet.ingest.runner import IngestOptions, SourceReport, ingest_paths
 from shadowfleet.ingest.tables import FIELD_ALIASES
@@ -276,7 +277,7 @@ def print_frame(frame: pl.DataFrame, limit: int = 50, title: str | None = None) 
 @app.command()
 def export(
     table: Annotated[
-        str, typer.Argument(help="positions, statics, rejects, sources... (later: events, vessels, trade).")
+        str, typer.Argument(help="positions, statics, rejects, sources, tracks, identities, events, vessels.")
     ],
     store: StoreOption,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .parquet, .csv or .geojson.")],
@@ -404,6 +405,45 @@ def print_simulation_summary(truth: dict[str, object], files: dict[str, object],
             f"{total['tonnes']:,.0f} t"
         )
     console.print(f"wrote {out}/ in {elapsed_s:.1f} s; the ground truth is {out / 'truth.json'}")
+
+
+@app.command()
+def detect(store: StoreOption, config: ConfigOption = None) -> None:
+    """Compute tracks, vessels, identities and events over the store (replaces earlier results)."""
+    started = time.perf_counter()
+    try:
+        settings = load_config(config)
+        handle = Store(store)
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        ) as bar:
+            task = bar.add_task("detect", total=None)
+            summary = run_detect(handle, settings, lambda stage: bar.update(task, description=stage))
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    print_detect_summary(summary, time.perf_counter() - started)
+
+
+def print_detect_summary(summary: DetectSummary, elapsed_s: float) -> None:
+    """The end-of-run summary of ``detect``: what was read, dropped, built and found."""
+    table = Table(title="detect", show_header=False)
+    table.add_row("positions read", f"{summary.positions_read:,}")
+    for reason, count in summary.dropped.items():
+        if count:
+            table.add_row(f"  dropped: {reason}", f"{count:,}")
+    for column, count in summary.nulled.items():
+        if count:
+            table.add_row(f"  nulled: {column}", f"{count:,}")
+    table.add_row("tracks (noise)", f"{summary.tracks:,} ({summary.noise_tracks:,})")
+    table.add_row("vessels", f"{summary.vessels:,}")
+    table.add_row("identity periods", f"{summary.identities:,}")
+    table.add_row(
+        "impossible jumps / glitches ignored", f"{summary.spoofing['jumps']:,} / {summary.spoofing['glitches']:,}"
+    )
+    console.print(table)
+    print_frame(summary.events, title="events")
+    stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in summary.timings_s.items())
+    console.print(f"done in {elapsed_s:.1f} s ({stages} s)")
 
 
 @app.command("config")

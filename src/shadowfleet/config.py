@@ -209,12 +209,197 @@ class SimulateConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackConfig:
+    """Cleaning, segmentation into tracks, and resampling.
+
+    Segmentation follows Global Fishing Watch's matcher (gpsdio-segment, defaults of
+    its develop branch): each new fix joins the open track whose last fix predicts it
+    best by dead reckoning, with the discrepancy bounded by ``max_speed_kn`` over the
+    padded time between fixes (``reference/detection-definitions.md`` §5.3).
+
+    Attributes:
+        max_gap_h: A track with no fix for this long is closed, hours.
+        penalty_hours: Long intervals are shrunk as ``h / (1 + (h/penalty_hours)^(1-hours_exponent))``
+            because vessels do not sail straight for long, hours.
+        hours_exponent: Exponent of that shrinkage.
+        buffer_hours: Padding added (in quadrature) to the time between fixes, hours;
+            absorbs timestamp jitter.
+        max_speed_kn: Largest plausible discrepancy rate, knots.
+        penalty_speed_kn: Scale of the score's Gaussian fall-off, knots.
+        shape_factor: Penalty multiplying the "did not move" and "course line"
+            hypotheses of the discrepancy.
+        ambiguity_factor: A fix is ambiguous when the second best track scores at
+            least 1/ambiguity_factor of the best; the ambiguous tracks are closed and a
+            new one started, so two ships sharing an MMSI are never mixed.
+        short_track_positions: Tracks shorter than this are down-weighted as
+            ``a/sqrt(1+a²)`` with ``a = n/short_track_positions``.
+        transponder_mismatch_weight: Score multiplier when a class A fix would join a
+            class B track or vice versa.
+        max_open_tracks: Open tracks kept per MMSI; the stalest is closed beyond this.
+        very_slow_kn: Below this speed a missing course is treated as not moving, knots.
+        noise_max_positions: A track of at most this many fixes that overlaps another
+            track of its MMSI in time is noise (kept, flagged, not linked to a vessel).
+        resample_interval_s: Interval of resampled tracks, seconds.
+        resample_max_gap_h: Resampled points are interpolated only across silences up
+            to this long, hours.
+    """
+
+    max_gap_h: float = 24.0
+    penalty_hours: float = 4.0
+    hours_exponent: float = 0.5
+    buffer_hours: float = 0.25
+    max_speed_kn: float = 25.0
+    penalty_speed_kn: float = 5.0
+    shape_factor: float = 4.0
+    ambiguity_factor: float = 10.0
+    short_track_positions: float = 10.0
+    transponder_mismatch_weight: float = 0.1
+    max_open_tracks: int = 20
+    very_slow_kn: float = 0.35
+    noise_max_positions: int = 3
+    resample_interval_s: float = 600.0
+    resample_max_gap_h: float = 2.0
+
+    def __post_init__(self) -> None:
+        positive = (
+            "max_gap_h",
+            "penalty_hours",
+            "buffer_hours",
+            "max_speed_kn",
+            "penalty_speed_kn",
+            "shape_factor",
+            "ambiguity_factor",
+            "short_track_positions",
+            "resample_interval_s",
+            "resample_max_gap_h",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"[tracks] {name} must be positive")
+        if not 0.0 <= self.hours_exponent < 1.0:
+            raise ConfigError("[tracks] hours_exponent must be in [0, 1)")
+        if self.max_open_tracks < 1:
+            raise ConfigError("[tracks] max_open_tracks must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityConfig:
+    """Identity periods, vessel linking and identity events (``DESIGN.md`` §5 Identity).
+
+    Attributes:
+        min_reports: A static value heard fewer times than this is noise when another
+            value of the same field was heard within ``noise_window_h``.
+        noise_window_h: See ``min_reports``, hours.
+        static_match_tolerance_min: A static report is attributed to the track of the
+            nearest position of its MMSI within this time, minutes (GFW: 15).
+        link_max_distance_m: Stitcher rule: one identity ending and another starting
+            within this distance are the same hull (Park et al. 2023: 1,000 m).
+        link_max_gap_days: ... and within this time, days (Park et al. 2023: 60).
+        link_by_call_sign: Also link identities that keep their call sign across an
+            MMSI change (with matching dimensions), for changes made while dark.
+        dimension_tolerance_m: Lengths (and beams) match within this, metres ...
+        dimension_tolerance_fraction: ... or this fraction of the length, whichever is larger.
+        dimension_change_min_m: A length or beam change smaller than this is not an
+            identity change (transponders are configured by hand), metres.
+        imo_overlap_min_h: Two MMSIs broadcasting one IMO for overlapping periods of at
+            least this long are an ``imo_reused`` anomaly, hours.
+    """
+
+    min_reports: int = 2
+    noise_window_h: float = 24.0
+    static_match_tolerance_min: float = 15.0
+    link_max_distance_m: float = 1_000.0
+    link_max_gap_days: float = 60.0
+    link_by_call_sign: bool = True
+    dimension_tolerance_m: float = 5.0
+    dimension_tolerance_fraction: float = 0.05
+    dimension_change_min_m: float = 5.0
+    imo_overlap_min_h: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.min_reports < 1:
+            raise ConfigError("[identity] min_reports must be at least 1")
+        for name in ("noise_window_h", "static_match_tolerance_min", "link_max_distance_m", "link_max_gap_days"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"[identity] {name} must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class SpoofingConfig:
+    """Spoofed positions (``DESIGN.md`` §5 Spoofing).
+
+    Attributes:
+        max_speed_kn: Implied speed between consecutive fixes above which a jump is
+            impossible for a merchant hull, knots (GFW/AISdb: 50).
+        position_error_m: Allowance for position error and timing jitter subtracted
+            from each jump's distance before the speed test, metres.
+        time_error_s: Allowance added to each jump's time, seconds (receivers stamp
+            reception time; providers batch to the minute).
+        min_excursion_positions: Fixes a jumped-to position must hold for the jump to
+            count; a single stray fix is noise, not spoofing.
+        inland_distance_m: A fix is on land when land surrounds it for this distance
+            (fixes within it of water are ports, rivers and coastal error), metres.
+        port_exclusion_m: Fixes within this distance of a port or anchorage point of
+            the gazetteer are never on land (berths up rivers), metres.
+        min_on_land_positions: On-land fixes needed for an event.
+        circle_window_h: Window over which circling is measured, hours.
+        circle_min_turns: Full turns within the window to call it a circle.
+        circle_max_radius_m: Largest circle radius considered a drawn pattern, metres.
+        circle_min_radius_m: Smallest (below it, position noise at a berth), metres.
+        circle_max_radial_cv: Largest coefficient of variation of the distances from
+            the window's centre (0 is a perfect circle).
+        circle_min_positions: Fixes needed in a window.
+        receiver_min_positions: Fixes a terrestrial receiver must have heard for its
+            place and reach to be estimated.
+        receiver_reach_quantile: Quantile of a receiver's distances taken as its reach.
+        receiver_reach_factor: A fix further than this × the reach from its receiver
+            could not have been heard there.
+        receiver_min_reach_m: ... and never closer than this (VHF reaches ~40 nm, more
+            in ducting), metres.
+        collision_min_positions: Fixes each of two simultaneous tracks needs for an
+            MMSI collision.
+        collision_min_switches: Alternations between the two tracks needed (a single
+            excursion and return is 2 switches; interleaving is more).
+    """
+
+    max_speed_kn: float = 50.0
+    position_error_m: float = 1_000.0
+    time_error_s: float = 60.0
+    min_excursion_positions: int = 2
+    inland_distance_m: float = 3_000.0
+    port_exclusion_m: float = 5_000.0
+    min_on_land_positions: int = 2
+    circle_window_h: float = 3.0
+    circle_min_turns: float = 2.0
+    circle_max_radius_m: float = 10_000.0
+    circle_min_radius_m: float = 100.0
+    circle_max_radial_cv: float = 0.3
+    circle_min_positions: int = 8
+    receiver_min_positions: int = 100
+    receiver_reach_quantile: float = 0.95
+    receiver_reach_factor: float = 2.0
+    receiver_min_reach_m: float = 200_000.0
+    collision_min_positions: int = 3
+    collision_min_switches: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("max_speed_kn", "inland_distance_m", "circle_window_h", "circle_min_turns", "circle_max_radius_m"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"[spoofing] {name} must be positive")
+        if self.min_excursion_positions < 1 or self.min_on_land_positions < 1:
+            raise ConfigError("[spoofing] position counts must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """All sections of the configuration."""
 
     ingest: IngestConfig = field(default_factory=IngestConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     simulate: SimulateConfig = field(default_factory=SimulateConfig)
+    tracks: TrackConfig = field(default_factory=TrackConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    spoofing: SpoofingConfig = field(default_factory=SpoofingConfig)
 
 
 T = TypeVar("T")

@@ -23,6 +23,9 @@ Additions to the design's table list (``DESIGN.md`` §3), and why:
   came from, so that every position used as evidence is traceable to the raw data as
   ``(source_id, source_line)``.
 * ``sources``, ``rejects``: provenance of every ingested file and every line refused.
+* ``tracks``: one row per track (the segmenter's output), with the vessel it belongs
+  to, its chain (the tracks of one MMSI one hull sailed) and a noise flag, so that
+  every ``vessel_id`` is traceable to the fixes behind it.
 """
 
 from __future__ import annotations
@@ -146,6 +149,22 @@ IDENTITIES: Final[dict[str, pl.DataType]] = {
     "valid_to": UTC_TIME,
 }
 
+TRACKS: Final[dict[str, pl.DataType]] = {
+    "track_id": pl.String(),
+    "vessel_id": pl.String(),
+    "mmsi": pl.Int64(),
+    "chain": pl.String(),
+    "start_time": UTC_TIME,
+    "end_time": UTC_TIME,
+    "n_positions": pl.Int64(),
+    "start_lat": pl.Float64(),
+    "start_lon": pl.Float64(),
+    "end_lat": pl.Float64(),
+    "end_lon": pl.Float64(),
+    "transponder_class": pl.String(),
+    "noise": pl.Boolean(),
+}
+
 EVENTS: Final[dict[str, pl.DataType]] = {
     "event_id": pl.String(),
     "event_type": pl.String(),
@@ -214,6 +233,7 @@ TABLES: Final[dict[str, dict[str, pl.DataType]]] = {
     "base_stations": BASE_STATIONS,
     "rejects": REJECTS,
     "sources": SOURCES,
+    "tracks": TRACKS,
     "identities": IDENTITIES,
     "events": EVENTS,
     "vessels": VESSELS,

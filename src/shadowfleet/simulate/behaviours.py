@@ -701,9 +701,23 @@ class Fleet:
             deliberate=True,
             details={"mmsi": theirs.mmsi},
         )
+        # Taking another ship's MMSI is also a change of this hull's MMSI (and flag).
+        for subtype, before, after in (("mmsi", old.mmsi, theirs.mmsi), ("flag", old.flag_iso2, theirs.flag_iso2)):
+            if before != after:
+                voyager.record(
+                    "identity_change",
+                    subtype,
+                    when,
+                    when,
+                    lat=lat,
+                    lon=lon,
+                    deliberate=True,
+                    details={"before": before, "after": after},
+                )
         for event in self.truth:
             if event.vessel == voyager.index and event.event_type == "identity_anomaly" and event.end_s == np.inf:
                 event.end_s = when
+        self._anomalies_of_identity(voyager, identity_at(voyager, when), when, np.inf)
 
     def _reuse_imo(self, reuser: VesselRecord, owner: VesselRecord) -> None:
         voyager = reuser.voyager

@@ -539,10 +539,18 @@ def _observable(event: TruthEvent, position_times: dict[int, F64], static_times:
             and _counts_between(position_times, event.vessel, end, end + window) > 0
         )
     if kind == "identity_change":
-        return (
-            _counts_between(static_times, event.vessel, start - 7 * DAY, start) > 0
-            and _counts_between(static_times, event.vessel, start, start + 7 * DAY) > 0
+        # The old and the new identity must both have been heard (at any time in the
+        # data); an MMSI change also needs positions on both sides.
+        heard = (
+            _counts_between(static_times, event.vessel, -np.inf, start) > 0
+            and _counts_between(static_times, event.vessel, start, np.inf) > 0
         )
+        if event.subtype in ("mmsi", "flag"):
+            heard = heard and (
+                _counts_between(position_times, event.vessel, -np.inf, start) > 0
+                and _counts_between(position_times, event.vessel, start, np.inf) > 0
+            )
+        return heard
     if kind == "identity_anomaly":
         return _counts_between(static_times, event.vessel, start, end) > 0
     if kind == "draught_change":

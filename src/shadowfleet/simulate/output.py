@@ -194,11 +194,15 @@ def _damage_lines(
 
 
 def _with_statics(sim: Simulation, begin: datetime, end: datetime) -> pl.DataFrame:
-    """A day's positions with the latest static report received before each (as NOAA merges them)."""
+    """A day's positions with the latest static report received before each (as NOAA merges them).
+
+    Providers merge by MMSI, the only key they have: a ship that changes its MMSI
+    starts with no static data, and two ships sharing one MMSI get each other's.
+    """
     statics = (
         sim.statics.filter(pl.col("timestamp") < end)
         .select(
-            "vessel",
+            "mmsi",
             pl.col("timestamp").alias("static_time"),
             "imo",
             "name",
@@ -214,7 +218,7 @@ def _with_statics(sim: Simulation, begin: datetime, end: datetime) -> pl.DataFra
     )
     positions = _in(sim.positions, begin, end)
     return positions.join_asof(
-        statics, left_on="timestamp", right_on="static_time", by="vessel", strategy="backward", check_sortedness=False
+        statics, left_on="timestamp", right_on="static_time", by="mmsi", strategy="backward", check_sortedness=False
     )
 
 

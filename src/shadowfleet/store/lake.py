@@ -46,6 +46,8 @@ SOURCES_FILE: Final = "sources.parquet"
 CATALOG_FILE: Final = "catalog.duckdb"
 PARTITIONED: Final = frozenset({"positions"})
 LAKE_TABLES: Final = ("positions", "statics", "aids_to_navigation", "base_stations", "rejects")
+DERIVED_TABLES: Final = ("tracks", "identities", "events", "vessels")
+"""Tables ``detect`` computes from the lake: one Parquet file each, replaced whole."""
 POSITION_KEY: Final = (
     "mmsi",
     "timestamp",
@@ -161,6 +163,9 @@ class Store:
         if table == "sources":
             path = self.root / SOURCES_FILE
             return [path] if path.exists() else []
+        if table in DERIVED_TABLES:
+            path = self.root / f"{table}.parquet"
+            return [path] if path.exists() else []
         folder = self.root / table
         if not folder.exists():
             return []
@@ -188,6 +193,19 @@ class Store:
         return bool(self.sources().filter(pl.col("source_id") == source_id).height)
 
     # ------------------------------------------------------------------ writing
+    def replace_tables(self, tables: dict[str, pl.DataFrame]) -> None:
+        """Replace derived tables (``tracks``, ``identities``, ``events``, ``vessels``).
+
+        Each is written to a temporary name and renamed into place, so a reader sees
+        the old table or the new one, never half of one. Call under :meth:`writing`.
+        """
+        for name, frame in tables.items():
+            if name not in DERIVED_TABLES:
+                raise StoreError(f"{name} is not a derived table ({', '.join(DERIVED_TABLES)})")
+            write_parquet_atomic(
+                schemas.conform(frame, schemas.TABLES[name]), self.root / f"{name}.parquet", self.config
+            )
+
     def stage(self, source_id: str) -> StagedSource:
         """Start writing one input; see :class:`StagedSource`."""
         return StagedSource(self, source_id)

@@ -1,0 +1,1 @@
+"""Engines: where the core's pure functions meet a store (local Polars; later Spark)."""

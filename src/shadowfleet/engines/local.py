@@ -1,0 +1,97 @@
+"""The embedded engine: read the store, run the pipeline in this process, write the results."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from shadowfleet.config import Config
+from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table
+from shadowfleet.store.catalog import refresh_catalog
+from shadowfleet.store.lake import Store
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class DetectSummary:
+    """What ``shadowfleet detect`` did.
+
+    Attributes:
+        positions_read: Positions read from the store.
+        positions_kept: Positions left after cleaning.
+        dropped: Positions dropped by reason.
+        nulled: Values nulled by column.
+        tracks: Tracks (of which noise).
+        noise_tracks: Tracks flagged as noise.
+        vessels: Vessels.
+        identities: Identity periods.
+        events: Events by type and subtype.
+        spoofing: Counts behind the spoofing events.
+        timings_s: Seconds per stage.
+    """
+
+    positions_read: int
+    positions_kept: int
+    dropped: dict[str, int]
+    nulled: dict[str, int]
+    tracks: int
+    noise_tracks: int
+    vessels: int
+    identities: int
+    events: pl.DataFrame
+    spoofing: dict[str, int]
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def run_detect(store: Store, config: Config, progress: Progress = _quiet) -> DetectSummary:
+    """Compute tracks, identities, vessels and events over the whole store and write them.
+
+    Args:
+        store: The store (its lake is read; its derived tables are replaced).
+        config: Configuration.
+        progress: Called with each stage's name.
+    """
+    started = time.perf_counter()
+    progress("reading")
+    positions = store.scan("positions").collect()
+    statics = store.scan("statics").collect()
+    read_s = time.perf_counter() - started
+    result = build_tracks(positions, statics, config, progress)
+    del positions
+    found = detect_events(result, config, progress)
+    progress("writing")
+    write_started = time.perf_counter()
+    with store.writing():
+        store.replace_tables(
+            {
+                "tracks": tracks_table(result),
+                "identities": result.identities,
+                "events": found.events,
+                "vessels": result.vessels,
+            }
+        )
+        refresh_catalog(store)
+    timings = {"read": read_s, **result.timings_s, **found.timings_s, "write": time.perf_counter() - write_started}
+    by_type = found.events.group_by("event_type", "subtype").len("events").sort("event_type", "subtype")
+    return DetectSummary(
+        positions_read=result.clean.rows_in,
+        positions_kept=result.clean.rows_out,
+        dropped=result.clean.dropped,
+        nulled=result.clean.nulled,
+        tracks=result.tracks.height,
+        noise_tracks=int(result.tracks["noise"].sum()),
+        vessels=result.vessels.height,
+        identities=result.identities.height,
+        events=by_type,
+        spoofing={
+            "jumps": found.spoofing.jumps,
+            "glitches": found.spoofing.glitches,
+            "on_land_fixes": found.spoofing.on_land_fixes,
+        },
+        timings_s=timings,
+    )

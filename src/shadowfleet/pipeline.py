@@ -1,0 +1,222 @@
+"""The stages of ``shadowfleet detect`` in order, as pure functions of frames.
+
+``build_tracks`` turns positions and static reports into tracks, vessels and identity
+periods; ``detect_events`` runs the detectors on them. Engines (the local one in
+:mod:`shadowfleet.engines.local`, later Spark) read the store, call these, and write
+the results; nothing here touches a file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from shadowfleet.config import Config
+from shadowfleet.events.identity import detect_identity_anomalies, detect_identity_changes
+from shadowfleet.events.spoofing import (
+    SpoofingReport,
+    detect_circles,
+    detect_collisions,
+    detect_on_land,
+    detect_speed_jumps,
+)
+from shadowfleet.schemas import EVENTS, IDENTITIES, TRACKS, VESSELS, conform, empty
+from shadowfleet.tracks.clean import CleanReport, clean_positions
+from shadowfleet.tracks.identity import (
+    attach_statics,
+    chain_tracks,
+    concurrent_pairs,
+    identity_periods,
+    identity_runs,
+    link_vessels,
+    mmsi_periods,
+    summarise_chains,
+)
+from shadowfleet.tracks.segment import segment_positions, summarise_tracks
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """Tracks, vessels and identities of a set of positions.
+
+    Attributes:
+        positions: Cleaned positions sorted by ``(mmsi, timestamp)`` with
+            ``track_number``, ``track_id`` and ``vessel_id`` (null on noise tracks).
+        tracks: The ``tracks`` table (plus ``track_number``).
+        chains: Chain summaries with ``vessel_id``.
+        links: Why chains were linked into vessels.
+        pairs: Interleaving track pairs (MMSI collisions).
+        statics: Static reports attributed to vessels, with normalised keys.
+        runs: Kept identity runs per vessel and field.
+        mmsi_periods: MMSI periods per vessel.
+        identities: The ``identities`` table.
+        vessels: The ``vessels`` table (risk columns empty until screening).
+        clean: The cleaning report.
+        timings_s: Seconds per stage.
+    """
+
+    positions: pl.DataFrame
+    tracks: pl.DataFrame
+    chains: pl.DataFrame
+    links: pl.DataFrame
+    pairs: pl.DataFrame
+    statics: pl.DataFrame
+    runs: pl.DataFrame
+    mmsi_periods: pl.DataFrame
+    identities: pl.DataFrame
+    vessels: pl.DataFrame
+    clean: CleanReport
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def build_tracks(
+    positions: pl.DataFrame, statics: pl.DataFrame, config: Config, progress: Progress = _quiet
+) -> TrackResult:
+    """Clean, segment, chain, link and name: positions and statics to vessels.
+
+    Args:
+        positions: Rows of the ``positions`` table (any order).
+        statics: Rows of the ``statics`` table.
+        config: Configuration (sections ``tracks``, ``identity``, ``spoofing``).
+        progress: Called with the name of each stage as it starts.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    progress("cleaning")
+    cleaned, report = clean_positions(positions)
+    lap("clean")
+    progress("segmenting")
+    segmented = segment_positions(cleaned, config.tracks)
+    tracks = summarise_tracks(segmented, config.tracks)
+    pairs = concurrent_pairs(
+        segmented, tracks, config.spoofing.collision_min_positions, config.spoofing.collision_min_switches
+    )
+    lap("segment")
+    progress("linking vessels")
+    chains = chain_tracks(tracks, pairs, config.tracks)
+    attached = attach_statics(statics, segmented, chains, config.identity)
+    chain_summary = summarise_chains(tracks, chains, attached, config.identity)
+    links = link_vessels(chain_summary, config.identity)
+    chain_vessel = links.chains.select("chain", "vessel_id")
+    track_vessel = chains.join(chain_vessel, on="chain").select("track_number", "chain", "vessel_id")
+    tracks = tracks.join(track_vessel, on="track_number", how="left")
+    segmented = segmented.join(track_vessel.select("track_number", "vessel_id"), on="track_number", how="left")
+    lap("link")
+    progress("identities")
+    attached = attached.join(chain_vessel, on="chain", how="inner")
+    runs = identity_runs(attached, config.identity)
+    periods = mmsi_periods(links.chains)
+    identities = identity_periods(runs, periods)
+    vessels = _vessels(identities, periods)
+    lap("identities")
+    return TrackResult(
+        positions=segmented,
+        tracks=tracks,
+        chains=links.chains,
+        links=links.links,
+        pairs=pairs,
+        statics=attached,
+        runs=runs,
+        mmsi_periods=periods,
+        identities=conform(identities, IDENTITIES),
+        vessels=vessels,
+        clean=report,
+        timings_s=timings,
+    )
+
+
+def _vessels(identities: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
+    """The ``vessels`` table: latest identity, MMSI heard most, span and size."""
+    latest = (
+        identities.sort("valid_from")
+        .group_by("vessel_id")
+        .agg(
+            pl.col("imo").drop_nulls().last(),
+            pl.col("name").drop_nulls().last(),
+            pl.col("ship_type").drop_nulls().last(),
+        )
+    )
+    spans = periods.group_by("vessel_id").agg(
+        pl.col("mmsi").sort_by("n_positions").last(),
+        pl.col("flag_iso2").sort_by("n_positions").last(),
+        pl.col("start_time").min().alias("first_seen"),
+        pl.col("end_time").max().alias("last_seen"),
+        pl.col("n_positions").sum(),
+    )
+    return conform(spans.join(latest, on="vessel_id", how="left").sort("vessel_id"), VESSELS)
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """Events of a run and the counts behind them.
+
+    Attributes:
+        events: The ``events`` table.
+        spoofing: Counts behind the spoofing events.
+        timings_s: Seconds per detector.
+    """
+
+    events: pl.DataFrame
+    spoofing: SpoofingReport
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def detect_events(result: TrackResult, config: Config, progress: Progress = _quiet) -> EventResult:
+    """Run the detectors over a :class:`TrackResult`."""
+    timings: dict[str, float] = {}
+    parts: list[pl.DataFrame] = []
+    positions = result.positions
+    fixes = positions.filter(pl.col("vessel_id").is_not_null()).select("vessel_id", "timestamp", "mmsi", "lat", "lon")
+
+    start = time.perf_counter()
+    progress("identity events")
+    parts.append(detect_identity_changes(result.runs, result.mmsi_periods, fixes, config.identity))
+    parts.append(detect_identity_anomalies(result.runs, result.mmsi_periods, fixes, config.identity))
+    timings["identity"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("spoofing")
+    jumps, spoof_report = detect_speed_jumps(positions, result.pairs, config.spoofing)
+    on_land, on_land_fixes = detect_on_land(positions, config.spoofing)
+    usable = positions.filter(pl.col("vessel_id").is_not_null())
+    circles = detect_circles(usable, config.spoofing)
+    track_sizes = result.tracks.select("track_number", "vessel_id", "n_positions")
+    collisions = detect_collisions(result.pairs, track_sizes, config.tracks.max_gap_h)
+    # One spoofing episode, one event: a jump into a drawn circle or onto land is
+    # reported as the circle or the on-land event it led to.
+    specific = pl.concat([on_land, circles]).select(
+        "vessel_id", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e")
+    )
+    covered = (
+        jumps.join(specific, on="vessel_id")
+        .filter((pl.col("start_time") <= pl.col("_e")) & (pl.col("end_time") >= pl.col("_s")))
+        .select("event_id")
+    )
+    jumps = jumps.filter(~pl.col("event_id").is_in(covered["event_id"].implode()))
+    parts += [jumps, on_land, circles, collisions]
+    timings["spoofing"] = time.perf_counter() - start
+
+    events = pl.concat([conform(p, EVENTS) for p in parts]) if parts else empty(EVENTS)
+    report = SpoofingReport(jumps=spoof_report.jumps, glitches=spoof_report.glitches, on_land_fixes=on_land_fixes)
+    return EventResult(events=events.sort("start_time", "event_type", "event_id"), spoofing=report, timings_s=timings)
+
+
+def tracks_table(result: TrackResult) -> pl.DataFrame:
+    """The ``tracks`` table of a :class:`TrackResult`."""
+    return conform(result.tracks, TRACKS)
