@@ -295,9 +295,12 @@ class IdentityConfig:
         link_max_distance_m: Stitcher rule: one identity ending and another starting
             within this distance are the same hull (Park et al. 2023: 1,000 m).
         link_max_gap_days: ... and within this time, days (Park et al. 2023: 60).
+        link_min_silence_h: An identity has ended (or started) only when the data runs
+            on this long after its last fix (before its first), hours.
         link_by_call_sign: Also link identities that keep their call sign across an
             MMSI change (with matching dimensions), for changes made while dark.
-        dimension_tolerance_m: Lengths (and beams) match within this, metres ...
+        dimension_tolerance_m: Lengths (and beams) match within this, metres (AIS gives
+            whole metres from the antenna to each end; crews re-enter them by hand) ...
         dimension_tolerance_fraction: ... or this fraction of the length, whichever is larger.
         dimension_change_min_m: A length or beam change smaller than this is not an
             identity change (transponders are configured by hand), metres.
@@ -310,9 +313,10 @@ class IdentityConfig:
     static_match_tolerance_min: float = 15.0
     link_max_distance_m: float = 1_000.0
     link_max_gap_days: float = 60.0
+    link_min_silence_h: float = 24.0
     link_by_call_sign: bool = True
-    dimension_tolerance_m: float = 5.0
-    dimension_tolerance_fraction: float = 0.05
+    dimension_tolerance_m: float = 2.0
+    dimension_tolerance_fraction: float = 0.03
     dimension_change_min_m: float = 5.0
     imo_overlap_min_h: float = 1.0
 
@@ -335,13 +339,24 @@ class SpoofingConfig:
             from each jump's distance before the speed test, metres.
         time_error_s: Allowance added to each jump's time, seconds (receivers stamp
             reception time; providers batch to the minute).
+        satellite_time_error_s: The allowance when either fix came from a satellite,
+            whose clock drifts by minutes, seconds.
         min_excursion_positions: Fixes a jumped-to position must hold for the jump to
             count; a single stray fix is noise, not spoofing.
         inland_distance_m: A fix is on land when land surrounds it for this distance
             (fixes within it of water are ports, rivers and coastal error), metres.
         port_exclusion_m: Fixes within this distance of a port or anchorage point of
-            the gazetteer are never on land (berths up rivers), metres.
+            the gazetteer are never on land, metres: a gazetteer gives one point per
+            port, and river ports stretch for kilometres along waterways the 1 km mask
+            closes (Palembang, Aalborg's Limfjord).
         min_on_land_positions: On-land fixes needed for an event.
+        on_land_far_m: Inland runs count only when an impossible jump leads into or
+            out of them (a ship in a creek the mask closes sailed there) or when land
+            surrounds them for this far, metres.
+        navigable_cell_deg: Cell size of the navigable-water map learned from the data, degrees.
+        navigable_min_vessels: Distinct MMSIs seen under way in a cell (or a neighbour)
+            that make it navigable water, whatever the land mask says.
+        navigable_min_speed_kn: Speed above which a fix counts as under way, knots.
         circle_window_h: Window over which circling is measured, hours.
         circle_min_turns: Full turns within the window to call it a circle.
         circle_max_radius_m: Largest circle radius considered a drawn pattern, metres.
@@ -349,11 +364,18 @@ class SpoofingConfig:
         circle_max_radial_cv: Largest coefficient of variation of the distances from
             the window's centre (0 is a perfect circle).
         circle_min_positions: Fixes needed in a window.
+        circle_max_stop_share: Largest share of a window's steps slower than
+            ``circle_stop_speed_kn`` (drawn circles never stop; ferries looping
+            between piers dwell at each).
+        circle_stop_speed_kn: Speed below which a step is a stop, knots.
         receiver_min_positions: Fixes a terrestrial receiver must have heard for its
             place and reach to be estimated.
-        receiver_reach_quantile: Quantile of a receiver's distances taken as its reach.
-        receiver_reach_factor: A fix further than this × the reach from its receiver
-            could not have been heard there.
+        receiver_reach_quantile: Quantile of a receiver's distances taken as its
+            typical distance (the median: fixes spread over the area a station covers
+            lie at ~0.7 of its range, and the median holds while false fixes are fewer
+            than half of what it heard).
+        receiver_reach_factor: A fix further than this × that distance from its
+            receiver (~2.8 × the range) could not have been heard there.
         receiver_min_reach_m: ... and never closer than this (VHF reaches ~40 nm, more
             in ducting), metres.
         collision_min_positions: Fixes each of two simultaneous tracks needs for an
@@ -365,22 +387,30 @@ class SpoofingConfig:
     max_speed_kn: float = 50.0
     position_error_m: float = 1_000.0
     time_error_s: float = 60.0
+    satellite_time_error_s: float = 900.0
     min_excursion_positions: int = 2
     inland_distance_m: float = 3_000.0
-    port_exclusion_m: float = 5_000.0
+    port_exclusion_m: float = 20_000.0
     min_on_land_positions: int = 2
+    on_land_far_m: float = 50_000.0
+    navigable_cell_deg: float = 0.01
+    navigable_min_vessels: int = 3
+    navigable_min_speed_kn: float = 1.0
     circle_window_h: float = 3.0
     circle_min_turns: float = 2.0
     circle_max_radius_m: float = 10_000.0
     circle_min_radius_m: float = 100.0
     circle_max_radial_cv: float = 0.3
     circle_min_positions: int = 8
+    circle_max_stop_share: float = 0.05
+    circle_stop_speed_kn: float = 1.0
     receiver_min_positions: int = 100
-    receiver_reach_quantile: float = 0.95
-    receiver_reach_factor: float = 2.0
+    receiver_reach_quantile: float = 0.5
+    receiver_reach_factor: float = 4.0
     receiver_min_reach_m: float = 200_000.0
     collision_min_positions: int = 3
     collision_min_switches: int = 4
+    collision_merge_gap_h: float = 72.0
 
     def __post_init__(self) -> None:
         for name in ("max_speed_kn", "inland_distance_m", "circle_window_h", "circle_min_turns", "circle_max_radius_m"):

@@ -22,6 +22,7 @@ from shadowfleet.events.spoofing import (
     detect_collisions,
     detect_on_land,
     detect_speed_jumps,
+    reconcile_spoofing,
 )
 from shadowfleet.schemas import EVENTS, IDENTITIES, TRACKS, VESSELS, conform, empty
 from shadowfleet.tracks.clean import CleanReport, clean_positions
@@ -197,19 +198,9 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     usable = positions.filter(pl.col("vessel_id").is_not_null())
     circles = detect_circles(usable, config.spoofing)
     track_sizes = result.tracks.select("track_number", "vessel_id", "n_positions")
-    collisions = detect_collisions(result.pairs, track_sizes, config.tracks.max_gap_h)
-    # One spoofing episode, one event: a jump into a drawn circle or onto land is
-    # reported as the circle or the on-land event it led to.
-    specific = pl.concat([on_land, circles]).select(
-        "vessel_id", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e")
-    )
-    covered = (
-        jumps.join(specific, on="vessel_id")
-        .filter((pl.col("start_time") <= pl.col("_e")) & (pl.col("end_time") >= pl.col("_s")))
-        .select("event_id")
-    )
-    jumps = jumps.filter(~pl.col("event_id").is_in(covered["event_id"].implode()))
-    parts += [jumps, on_land, circles, collisions]
+    collisions = detect_collisions(result.pairs, track_sizes, config.spoofing.collision_merge_gap_h)
+    parts.append(reconcile_spoofing(jumps, on_land, circles, collisions, config.spoofing))
+
     timings["spoofing"] = time.perf_counter() - start
 
     events = pl.concat([conform(p, EVENTS) for p in parts]) if parts else empty(EVENTS)

@@ -11,7 +11,8 @@ Definitions from ``DESIGN.md`` §5 Spoofing and ``reference/sanctions-indicators
   no return is reported at the moment of the jump. Jumps between two interleaving
   tracks are the MMSI collision's, not jumps.
 * ``on_land``: fixes with land all around them for ``inland_distance_m`` (the 1 km
-  GLOBE mask), away from every gazetteer port and anchorage (berths up rivers).
+  GLOBE mask), away from every gazetteer port and anchorage (berths up rivers), and
+  not where several other vessels sail (waterways narrower than the mask's cells).
 * ``circle``: within ``circle_window_h`` a track turns at least ``circle_min_turns``
   full turns, one way, around a centre it keeps a near-constant distance from (the
   "crop circles" of GNSS interference at Shanghai; C4ADS/Humphreys 2019).
@@ -21,7 +22,7 @@ Definitions from ``DESIGN.md`` §5 Spoofing and ``reference/sanctions-indicators
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numba
@@ -35,6 +36,7 @@ from shadowfleet.events.common import details, make_events
 from shadowfleet.geo.distance import EARTH_RADIUS_M, KNOT_M_PER_S, destination, haversine_m
 from shadowfleet.geo.gazetteer import anchorages, ports
 from shadowfleet.geo.land import is_land
+from shadowfleet.schemas import EVENTS
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -63,9 +65,30 @@ class SpoofingReport:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-def _implied_speed_kn(distance_m: F64, dt_s: F64, config: SpoofingConfig) -> F64:
+def _implied_speed_kn(
+    distance_m: F64, dt_s: F64, config: SpoofingConfig, time_error_s: F64 | float | None = None
+) -> F64:
     moved = np.maximum(distance_m - config.position_error_m, 0.0)
-    result: F64 = moved / (np.abs(dt_s) + config.time_error_s) / KNOT_M_PER_S
+    allowance = config.time_error_s if time_error_s is None else time_error_s
+    result: F64 = moved / (np.abs(dt_s) + allowance) / KNOT_M_PER_S
+    return result
+
+
+def _time_errors(positions: pl.DataFrame, config: SpoofingConfig) -> F64:
+    """Timing allowance between each fix and the previous one, seconds.
+
+    Satellite fixes carry the satellite's clock, which drifts by minutes (GFW drops
+    receivers off by more than 30 s; offsets of minutes to days occur), and fixes of
+    unknown reception are often stamped when a buffer was read rather than when they
+    were sent (the AMSA exactEarth files), so a step involving either gets
+    ``satellite_time_error_s``; only steps between coastal fixes get ``time_error_s``.
+    """
+    if "receiver_class" not in positions.columns:
+        return np.full(positions.height, config.satellite_time_error_s)
+    satellite = (positions["receiver_class"] != "terrestrial").fill_null(True).to_numpy()
+    either = satellite.copy()
+    either[1:] |= satellite[:-1]
+    result: F64 = np.where(either, config.satellite_time_error_s, config.time_error_s)
     return result
 
 
@@ -77,7 +100,7 @@ def receiver_reach(positions: pl.DataFrame, config: SpoofingConfig) -> pl.DataFr
     usually hears was transmitted from somewhere else than it claims: physical
     evidence of which side of a jump is false. The station's place is estimated as
     the median of the fixes it heard (robust while spoofed fixes are a minority) and
-    its reach as a high quantile of their distances.
+    its typical distance as the median of theirs.
 
     Returns:
         ``receiver_id, receiver_lat, receiver_lon, reach_m`` for receivers with enough fixes.
@@ -172,7 +195,8 @@ def detect_speed_jumps(
     distance[1:] = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
     dt = np.zeros(n)
     dt[1:] = t[1:] - t[:-1]
-    jump = same & (_implied_speed_kn(distance, dt, config) > config.max_speed_kn)
+    allowance = _time_errors(positions, config)
+    jump = same & (_implied_speed_kn(distance, dt, config, allowance) > config.max_speed_kn)
     if pairs.height and jump.any():
         previous_track = np.concatenate([[-1], track[:-1]])
         lo = np.minimum(previous_track, track)
@@ -204,7 +228,9 @@ def detect_speed_jumps(
     after = np.minimum(k + 1, n_pieces - 1)
     back_distance = haversine_m(lat[ends[before]], lon[ends[before]], lat[starts[after]], lon[starts[after]])
     back_dt = t[starts[after]] - t[ends[before]]
-    returns = bracketed & (_implied_speed_kn(back_distance, back_dt, config) <= config.max_speed_kn)
+    returns = bracketed & (
+        _implied_speed_kn(back_distance, back_dt, config, config.satellite_time_error_s) <= config.max_speed_kn
+    )
     shortest = duration <= np.minimum(duration[before], duration[after])
     glitch = returns & (count < config.min_excursion_positions)
     # A vessel that alternates between its true place and a false one does so with
@@ -331,16 +357,21 @@ def inland(lat: F64, lon: F64, config: SpoofingConfig) -> B:
     rows = np.flatnonzero(result)
     if rows.size == 0:
         return result
-    bearings = np.arange(INLAND_BEARINGS) * (360.0 / INLAND_BEARINGS)
+    # Rings every kilometre (the mask's cell), with bearings close enough that the
+    # gap between rays on the outer ring is about a kilometre too.
+    radius = config.inland_distance_m
+    n_rings = max(3, int(np.ceil(radius / 1_000.0)))
+    n_bearings = max(INLAND_BEARINGS, int(np.ceil(2 * np.pi * radius / 1_000.0)))
+    bearings = np.arange(n_bearings) * (360.0 / n_bearings)
     surrounded = np.ones(rows.size, dtype=bool)
-    for fraction in (1 / 3, 2 / 3, 1.0):
+    for ring in range(1, n_rings + 1):
         ring_lat, ring_lon = destination(
-            np.repeat(lat[rows], INLAND_BEARINGS),
-            np.repeat(lon[rows], INLAND_BEARINGS),
+            np.repeat(lat[rows], n_bearings),
+            np.repeat(lon[rows], n_bearings),
             np.tile(bearings, rows.size),
-            config.inland_distance_m * fraction,
+            radius * ring / n_rings,
         )
-        surrounded &= is_land(ring_lat, ring_lon).reshape(rows.size, INLAND_BEARINGS).all(axis=1)
+        surrounded &= is_land(ring_lat, ring_lon).reshape(rows.size, n_bearings).all(axis=1)
     rows = rows[surrounded]
     if rows.size:
         tree, radius = _harbour_tree()
@@ -352,6 +383,59 @@ def inland(lat: F64, lon: F64, config: SpoofingConfig) -> B:
     return out
 
 
+def _frequented(positions: pl.DataFrame, candidates: B, config: SpoofingConfig) -> B:
+    """Whether each candidate fix lies where other vessels sail: navigable water the mask misses.
+
+    The 1 km land mask closes rivers and straits narrower than its cells (the East
+    River, the Kanmon strait). Cells (and their neighbours) where at least
+    ``navigable_min_vessels`` distinct MMSIs were seen under way are water, whatever
+    the mask says: one spoofer alone cannot make a cell navigable.
+    """
+    cell = config.navigable_cell_deg
+    keys = [
+        (pl.col("lat") / cell).floor().cast(pl.Int64).alias("_row"),
+        (pl.col("lon") / cell).floor().cast(pl.Int64).alias("_col"),
+    ]
+    # Under way by reported speed, or by the speed implied between fixes when a
+    # provider drops it.
+    lat, lon = positions["lat"].to_numpy(), positions["lon"].to_numpy()
+    seconds = positions["timestamp"].dt.epoch("us").to_numpy() / 1e6
+    implied = np.zeros(lat.size)
+    if lat.size > 1:
+        same = positions["mmsi"].to_numpy()[1:] == positions["mmsi"].to_numpy()[:-1]
+        step = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+        implied[1:] = np.where(same, step / np.maximum(seconds[1:] - seconds[:-1], 1.0) / KNOT_M_PER_S, 0.0)
+    speed = pl.coalesce(pl.col("sog_kn").cast(pl.Float64), pl.Series(implied))
+    moving = (
+        positions.filter(speed >= config.navigable_min_speed_kn)
+        .select("mmsi", *keys)
+        .unique()
+        .group_by("_row", "_col")
+        .agg(pl.len().alias("_vessels"))
+        .filter(pl.col("_vessels") >= config.navigable_min_vessels)
+    )
+    if moving.is_empty():
+        return np.zeros(candidates.size, dtype=bool)
+    navigable = pl.concat(
+        [
+            moving.select((pl.col("_row") + dr).alias("_row"), (pl.col("_col") + dc).alias("_col"))
+            for dr in (-1, 0, 1)
+            for dc in (-1, 0, 1)
+        ]
+    ).unique()
+    rows = np.flatnonzero(candidates)
+    checked = (
+        positions[rows]
+        .select(*keys)
+        .with_row_index("_i")
+        .join(navigable.with_columns(pl.lit(True).alias("_water")), on=["_row", "_col"], how="left")
+        .sort("_i")
+    )
+    out = np.zeros(candidates.size, dtype=bool)
+    out[rows] = checked["_water"].fill_null(False).to_numpy()
+    return out
+
+
 def detect_on_land(positions: pl.DataFrame, config: SpoofingConfig) -> tuple[pl.DataFrame, int]:
     """``on_land`` events: runs of consecutive inland fixes of an MMSI.
 
@@ -359,10 +443,16 @@ def detect_on_land(positions: pl.DataFrame, config: SpoofingConfig) -> tuple[pl.
         The events and the number of inland fixes.
     """
     flag = inland(positions["lat"].to_numpy(), positions["lon"].to_numpy(), config)
+    if flag.any():
+        flag &= ~_frequented(positions, flag, config)
     count = int(flag.sum())
     if count == 0:
         return make_events(pl.DataFrame()), 0
-    frame = positions.select("mmsi", "vessel_id", "timestamp", "lat", "lon").with_columns(pl.Series("_inland", flag))
+    frame = (
+        positions.select("mmsi", "vessel_id", "timestamp", "lat", "lon")
+        .with_columns(pl.Series("_inland", flag))
+        .with_row_index("_row")
+    )
     run = (
         ((pl.col("_inland") != pl.col("_inland").shift(1)) | (pl.col("mmsi") != pl.col("mmsi").shift(1)))
         .fill_null(True)
@@ -380,8 +470,25 @@ def detect_on_land(positions: pl.DataFrame, config: SpoofingConfig) -> tuple[pl.
             pl.col("lat").mean(),
             pl.col("lon").mean(),
             pl.len().alias("positions"),
+            pl.col("_row").min().alias("_first"),
+            pl.col("_row").max().alias("_last"),
         )
         .filter(pl.col("positions") >= config.min_on_land_positions)
+    )
+    if runs.is_empty():
+        return make_events(pl.DataFrame()), count
+    # A vessel really in a creek the mask closes sailed in; a false position appears
+    # by an impossible jump. So a run counts when a jump leads into or out of it, or
+    # when it lies so far inland that no waterway the mask misses is plausible.
+    jump_in = _jumps(positions, config)
+    first = runs["_first"].to_numpy().astype(np.int64)
+    last = runs["_last"].to_numpy().astype(np.int64)
+    entered = jump_in[first]
+    left = jump_in[np.minimum(last + 1, jump_in.size - 1)] & (last + 1 < jump_in.size)
+    far_config = replace(config, inland_distance_m=config.on_land_far_m)
+    far = inland(runs["lat"].to_numpy(), runs["lon"].to_numpy(), far_config)
+    runs = runs.with_columns(pl.Series("_entered", entered), pl.Series("_left", left), pl.Series("_far", far)).filter(
+        pl.col("_entered") | pl.col("_left") | pl.col("_far")
     )
     events = runs.select(
         pl.lit("spoofing").alias("event_type"),
@@ -392,9 +499,29 @@ def detect_on_land(positions: pl.DataFrame, config: SpoofingConfig) -> tuple[pl.
         "end_time",
         "lat",
         "lon",
-        details(positions=pl.col("positions")),
+        details(
+            positions=pl.col("positions"),
+            jumped_in=pl.col("_entered"),
+            jumped_out=pl.col("_left"),
+            far_inland=pl.col("_far"),
+        ),
     )
     return make_events(events), count
+
+
+def _jumps(positions: pl.DataFrame, config: SpoofingConfig) -> B:
+    """Whether each fix is reached from its MMSI's previous fix by an impossible jump."""
+    lat, lon = positions["lat"].to_numpy(), positions["lon"].to_numpy()
+    mmsi = positions["mmsi"].to_numpy()
+    seconds = positions["timestamp"].dt.epoch("us").to_numpy() / 1e6
+    out = np.zeros(lat.size, dtype=bool)
+    if lat.size > 1:
+        distance = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+        allowance = _time_errors(positions, config)[1:]
+        out[1:] = (mmsi[1:] == mmsi[:-1]) & (
+            _implied_speed_kn(distance, seconds[1:] - seconds[:-1], config, allowance) > config.max_speed_kn
+        )
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -409,12 +536,17 @@ def _circle_kernel(
     min_radius: float,
     max_radius: float,
     max_cv: float,
+    max_stop_share: float,
+    stop_speed_ms: float,
+    max_speed_ms: float,
 ) -> B:  # pragma: no cover - compiled; exercised through detect_circles
     """Fixes inside a circling window; rows sorted by (track, time)."""
     n = t.size
     metres_per_degree = 111_195.0
     turn = np.zeros(n)
     sign = np.zeros(n)
+    stopped = np.zeros(n)
+    travelled = np.zeros(n)
     last_bearing = np.full(n, np.nan)
     for i in range(1, n):
         if track[i] != track[i - 1]:
@@ -422,7 +554,11 @@ def _circle_kernel(
         north = (lat[i] - lat[i - 1]) * metres_per_degree
         east = (lon[i] - lon[i - 1]) * metres_per_degree * np.cos(np.radians(lat[i]))
         previous = last_bearing[i - 1]
-        if north * north + east * east < 20.0 * 20.0:
+        step = np.sqrt(north * north + east * east)
+        travelled[i] = step
+        if step < max(20.0, stop_speed_ms * (t[i] - t[i - 1])):
+            stopped[i] = 1.0
+        if step < 20.0:
             last_bearing[i] = previous
             continue
         bearing = np.degrees(np.arctan2(east, north))
@@ -432,6 +568,8 @@ def _circle_kernel(
             turn[i] = d
             sign[i] = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
     cum_turn = np.cumsum(turn)
+    cum_stopped = np.cumsum(stopped)
+    cum_travelled = np.cumsum(travelled)
     cum_pos = np.cumsum(sign > 0)
     cum_neg = np.cumsum(sign < 0)
     marks = np.zeros(n + 1, dtype=np.int64)
@@ -447,13 +585,28 @@ def _circle_kernel(
         total = cum_turn[i] - cum_turn[j]
         if abs(total) < min_turn_deg:
             continue
-        positive = cum_pos[i] - cum_pos[j]
-        negative = cum_neg[i] - cum_neg[j]
+        # The tightest window ending here that still turns enough: a short episode
+        # inside a long window is measured on its own fixes, not on the berth's.
+        start = j
+        while start < i and abs(cum_turn[i] - cum_turn[start + 1]) >= min_turn_deg:
+            start += 1
+        count = i - start + 1
+        if count < min_positions:
+            continue
+        # Turning twice in seconds is position noise, not a pattern anyone drew or sailed.
+        elapsed = t[i] - t[start]
+        if elapsed <= 0 or (cum_travelled[i] - cum_travelled[start]) / elapsed > max_speed_ms:
+            continue
+        # Drawn circles never stop; a ferry looping between piers dwells at each.
+        if cum_stopped[i] - cum_stopped[start] > max_stop_share * (count - 1):
+            continue
+        positive = cum_pos[i] - cum_pos[start]
+        negative = cum_neg[i] - cum_neg[start]
         if max(positive, negative) < 0.8 * (positive + negative):
             continue
         mean_lat = 0.0
         mean_lon = 0.0
-        for k in range(j, i + 1):
+        for k in range(start, i + 1):
             mean_lat += lat[k]
             mean_lon += lon[k]
         mean_lat /= count
@@ -461,7 +614,7 @@ def _circle_kernel(
         scale = np.cos(np.radians(mean_lat))
         s1 = 0.0
         s2 = 0.0
-        for k in range(j, i + 1):
+        for k in range(start, i + 1):
             north = (lat[k] - mean_lat) * metres_per_degree
             east = (lon[k] - mean_lon) * metres_per_degree * scale
             r = np.sqrt(north * north + east * east)
@@ -471,7 +624,7 @@ def _circle_kernel(
         variance = max(s2 / count - mean_r * mean_r, 0.0)
         if mean_r < min_radius or mean_r > max_radius or np.sqrt(variance) > max_cv * mean_r:
             continue
-        marks[j] += 1
+        marks[start] += 1
         marks[i + 1] -= 1
     return np.cumsum(marks)[:n] > 0
 
@@ -494,6 +647,9 @@ def detect_circles(positions: pl.DataFrame, config: SpoofingConfig) -> pl.DataFr
         config.circle_min_radius_m,
         config.circle_max_radius_m,
         config.circle_max_radial_cv,
+        config.circle_max_stop_share,
+        config.circle_stop_speed_kn * KNOT_M_PER_S,
+        config.max_speed_kn * KNOT_M_PER_S,
     )
     if not circling.any():
         return make_events(pl.DataFrame())
@@ -583,3 +739,147 @@ def detect_collisions(pairs: pl.DataFrame, track_vessels: pl.DataFrame, max_gap_
         details(switches=pl.col("switches")),
     )
     return make_events(events)
+
+
+def reconcile_spoofing(
+    jumps: pl.DataFrame,
+    on_land: pl.DataFrame,
+    circles: pl.DataFrame,
+    collisions: pl.DataFrame,
+    config: SpoofingConfig,
+) -> pl.DataFrame:
+    """One spoofing episode, one event.
+
+    * Jumps that flip back and forth every few hours on one MMSI (at least
+      ``collision_min_switches`` within ``collision_merge_gap_h``) are two transmitters, not a
+      spoofer: they become (or extend) that MMSI's ``mmsi_collision``.
+    * A jump onto a circle or onto land, or off it, within ``circle_window_h`` of that
+      event is part of it.
+    * Circles drawn while the MMSI is shared are the two ships' fixes mixed, not a
+      pattern: dropped.
+
+    Returns:
+        The spoofing events, in the ``events`` schema.
+    """
+    gap = pl.duration(seconds=round(config.collision_merge_gap_h * 3600))
+    margin = pl.duration(seconds=round(config.circle_window_h * 3600))
+    parts = [jumps, on_land, circles, collisions]
+    if all(p.is_empty() for p in parts):
+        return make_events(pl.DataFrame())
+    flipping = pl.DataFrame()
+    if not jumps.is_empty():
+        ordered = jumps.sort("mmsi", "start_time")
+        burst = (
+            (
+                (pl.col("start_time") - pl.col("end_time").shift(1).over("mmsi") > gap)
+                | (pl.col("mmsi") != pl.col("mmsi").shift(1))
+            )
+            .fill_null(True)
+            .cum_sum()
+        )
+        ordered = ordered.with_columns(burst.alias("_burst"))
+        sizes = ordered.group_by("_burst").agg(pl.len().alias("_n"))
+        ordered = ordered.join(sizes, on="_burst")
+        flipping = ordered.filter(pl.col("_n") >= config.collision_min_switches)
+        jumps = ordered.filter(pl.col("_n") < config.collision_min_switches).drop("_burst", "_n")
+        if not flipping.is_empty():
+            extra = flipping.group_by("_burst").agg(
+                pl.lit("spoofing").alias("event_type"),
+                pl.lit("mmsi_collision").alias("subtype"),
+                pl.col("vessel_id").first(),
+                pl.col("mmsi").first(),
+                pl.col("mmsi").first().alias("other_mmsi"),
+                pl.col("start_time").min(),
+                pl.col("end_time").max(),
+                pl.len().alias("_jumps"),
+            )
+            collisions = _merge_collisions(collisions, extra, gap)
+    specific = pl.concat([on_land, circles]).select(
+        "mmsi", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e")
+    )
+    if not jumps.is_empty() and not specific.is_empty():
+        covered = (
+            jumps.join(specific, on="mmsi")
+            .filter((pl.col("start_time") <= pl.col("_e") + margin) & (pl.col("end_time") >= pl.col("_s") - margin))
+            .select("event_id")
+        )
+        jumps = jumps.filter(~pl.col("event_id").is_in(covered["event_id"].implode()))
+    if not circles.is_empty() and not collisions.is_empty():
+        shared = collisions.select("mmsi", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e"))
+        mixed = (
+            circles.join(shared, on="mmsi")
+            .filter((pl.col("start_time") <= pl.col("_e") + gap) & (pl.col("end_time") >= pl.col("_s") - gap))
+            .select("event_id")
+        )
+        circles = circles.filter(~pl.col("event_id").is_in(mixed["event_id"].implode()))
+    kept = [p for p in (jumps, on_land, circles, collisions) if not p.is_empty()]
+    return pl.concat([conform_events(p) for p in kept]) if kept else make_events(pl.DataFrame())
+
+
+def _merge_collisions(collisions: pl.DataFrame, extra: pl.DataFrame, gap: pl.Expr) -> pl.DataFrame:
+    """Collision periods of one MMSI closer than ``gap`` merged into one event."""
+    frame = pl.concat(
+        [
+            collisions.select(
+                "vessel_id",
+                "mmsi",
+                "other_vessel_id",
+                "other_mmsi",
+                "start_time",
+                "end_time",
+                pl.col("details").str.json_path_match("$.switches").cast(pl.Int64).alias("_switches"),
+                pl.lit(0, dtype=pl.Int64).alias("_jumps"),
+            ),
+            extra.select(
+                "vessel_id",
+                "mmsi",
+                pl.lit(None, dtype=pl.String).alias("other_vessel_id"),
+                "other_mmsi",
+                "start_time",
+                "end_time",
+                pl.lit(0, dtype=pl.Int64).alias("_switches"),
+                pl.col("_jumps").cast(pl.Int64),
+            ),
+        ],
+        how="vertical_relaxed",
+    ).sort("mmsi", "start_time")
+    period = (
+        (
+            (pl.col("start_time") > pl.col("end_time").cum_max().shift(1).over("mmsi") + gap)
+            | (pl.col("mmsi") != pl.col("mmsi").shift(1))
+        )
+        .fill_null(True)
+        .cum_sum()
+    )
+    merged = (
+        frame.with_columns(period.alias("_period"))
+        .group_by("_period")
+        .agg(
+            pl.col("vessel_id").drop_nulls().first(),
+            pl.col("mmsi").first(),
+            pl.col("other_vessel_id").drop_nulls().first(),
+            pl.col("other_mmsi").first(),
+            pl.col("start_time").min(),
+            pl.col("end_time").max(),
+            pl.col("_switches").sum(),
+            pl.col("_jumps").sum(),
+        )
+    )
+    return make_events(
+        merged.select(
+            pl.lit("spoofing").alias("event_type"),
+            pl.lit("mmsi_collision").alias("subtype"),
+            "vessel_id",
+            "mmsi",
+            "other_vessel_id",
+            "other_mmsi",
+            "start_time",
+            "end_time",
+            details(switches=pl.col("_switches"), alternating_jumps=pl.col("_jumps")),
+        )
+    )
+
+
+def conform_events(frame: pl.DataFrame) -> pl.DataFrame:
+    """A detector's events with exactly the ``events`` columns."""
+    return frame.select(list(EVENTS))

@@ -724,6 +724,8 @@ class Fleet:
         when = self.start_s
         imo = owner.voyager.identity.imo
         _insert_identity(voyager, when, replace(identity_at(voyager, when), imo=imo))
+        # Every later identity of the hull (renamed, reflagged) keeps the borrowed IMO.
+        voyager.identities = [(t, replace(i, imo=imo) if t >= when else i) for t, i in voyager.identities]
         for event in self.truth:
             if event.vessel == voyager.index and event.subtype == "invalid_imo":
                 event.end_s = when

@@ -122,7 +122,7 @@ def concurrent_pairs(
         two tracks' spans), ``track_a < track_b``.
     """
     eligible = tracks.filter(~pl.col("noise") & (pl.col("n_positions") >= min_positions))["track_number"]
-    fixes = positions.select("mmsi", "track_number").filter(pl.col("track_number").is_in(eligible))
+    fixes = positions.select("mmsi", "track_number").filter(pl.col("track_number").is_in(eligible.implode()))
     switches = (
         fixes.with_columns(pl.col("track_number").shift(1).over("mmsi").alias("_previous"))
         .filter(pl.col("_previous").is_not_null() & (pl.col("_previous") != pl.col("track_number")))
@@ -164,10 +164,10 @@ def chain_tracks(tracks: pl.DataFrame, pairs: pl.DataFrame, config: TrackConfig)
     """
     usable = tracks.filter(~pl.col("noise"))
     shared_mmsi = pairs["mmsi"].unique()
-    simple = usable.filter(~pl.col("mmsi").is_in(shared_mmsi)).select(
+    simple = usable.filter(~pl.col("mmsi").is_in(shared_mmsi.implode())).select(
         "track_number", pl.col("mmsi").cast(pl.String).alias("chain")
     )
-    shared = usable.filter(pl.col("mmsi").is_in(shared_mmsi)).sort("mmsi", "start_time")
+    shared = usable.filter(pl.col("mmsi").is_in(shared_mmsi.implode())).sort("mmsi", "start_time")
     concurrent = {(int(a), int(b)) for a, b in pairs.select("track_a", "track_b").iter_rows()}
     rows: list[tuple[int, str]] = []
     # A loop over the tracks of shared MMSIs only (a handful per MMSI), not over fixes.
@@ -250,10 +250,30 @@ def attach_statics(
         strategy="nearest",
         check_sortedness=False,
     ).filter(pl.col("chain").is_not_null())
-    return attached.drop("_fix_time").with_columns(
+    attached = attached.drop("_fix_time").with_columns(
         normalise_name(pl.col("name")).alias("name_key"),
         normalise_call_sign(pl.col("call_sign")).alias("call_sign_key"),
         ship_type_category(pl.col("ship_type")).alias("ship_type_key"),
+    )
+    # On a shared MMSI the nearest fix in time is sometimes the other ship's. Each
+    # distinct static content goes to the chain most of its reports fell to, so one
+    # ship's name is never split between two hulls by chance timing.
+    content = ["msg_type", "imo_reported", "name_key", "call_sign_key", "ship_type_key", "length_m", "beam_m"]
+    shared = attached.group_by("mmsi").agg(pl.col("chain").n_unique().alias("_chains")).filter(pl.col("_chains") > 1)
+    if shared.is_empty():
+        return attached
+    votes = (
+        attached.join(shared.select("mmsi"), on="mmsi")
+        .group_by("mmsi", *content, "chain")
+        .agg(pl.col("n_reports").cast(pl.Int64).sum().alias("_votes"))
+        .sort("_votes", "chain", descending=[True, False])
+        .group_by("mmsi", *content, maintain_order=True)
+        .agg(pl.col("chain").first().alias("_majority"))
+    )
+    return (
+        attached.join(votes, on=["mmsi", *content], how="left", nulls_equal=True)
+        .with_columns(pl.coalesce("_majority", "chain").alias("chain"))
+        .drop("_majority")
     )
 
 
@@ -322,7 +342,7 @@ def summarise_chains(
 # ----------------------------------------------------------------------------- vessels
 
 
-def _dimensions_match(config: IdentityConfig) -> pl.Expr:
+def _dimensions_match(config: IdentityConfig, *, beam_required: bool = False) -> pl.Expr:
     tolerance = pl.max_horizontal(
         pl.lit(config.dimension_tolerance_m), config.dimension_tolerance_fraction * pl.col("length_m")
     )
@@ -331,9 +351,8 @@ def _dimensions_match(config: IdentityConfig) -> pl.Expr:
         & pl.col("length_m_b").is_not_null()
         & ((pl.col("length_m") - pl.col("length_m_b")).abs() <= tolerance)
         & (
-            pl.col("beam_m").is_null()
-            | pl.col("beam_m_b").is_null()
-            | ((pl.col("beam_m") - pl.col("beam_m_b")).abs() <= config.dimension_tolerance_m)
+            ((pl.col("beam_m").is_null() | pl.col("beam_m_b").is_null()) & (not beam_required))
+            | ((pl.col("beam_m") - pl.col("beam_m_b")).abs() <= config.dimension_tolerance_m).fill_null(False)
         )
     )
 
@@ -424,8 +443,23 @@ def link_vessels(chains: pl.DataFrame, config: IdentityConfig) -> VesselLinks:
 
 def _stitches(chains: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
     """Park et al.'s stitcher: an MMSI's last chain ends where another MMSI's first begins."""
-    last = chains.sort("end_time").group_by("mmsi").agg(pl.all().last())
-    first = chains.sort("start_time").group_by("mmsi").agg(pl.all().first())
+    # "Ended" and "started" need evidence: the data must run on for a while after the
+    # old MMSI's last fix and before the new one's first, or every MMSI would end at
+    # the edge of the file (a one-hour harbour file would stitch ferries together).
+    silence = pl.duration(seconds=round(config.link_min_silence_h * 3600))
+    data_start, data_end = chains["start_time"].min(), chains["end_time"].max()
+    last = (
+        chains.sort("end_time")
+        .group_by("mmsi")
+        .agg(pl.all().last())
+        .filter(pl.lit(data_end) - pl.col("end_time") >= silence)
+    )
+    first = (
+        chains.sort("start_time")
+        .group_by("mmsi")
+        .agg(pl.all().first())
+        .filter(pl.col("start_time") - pl.lit(data_start) >= silence)
+    )
     # A grid join on ~2 km cells and their neighbours keeps the candidate set linear.
     cell = 0.02
     ends = last.with_columns(
@@ -447,7 +481,7 @@ def _stitches(chains: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
         (pl.col("mmsi") != pl.col("mmsi_b"))
         & (pl.col("start_time_b") >= pl.col("end_time"))
         & (pl.col("start_time_b") - pl.col("end_time") <= pl.duration(days=config.link_max_gap_days))
-        & _dimensions_match(config)
+        & _dimensions_match(config, beam_required=True)
     )
     if candidates.is_empty():
         return pl.DataFrame(

@@ -245,6 +245,34 @@ def _as_float(series: pl.Series) -> F64:
     return series.cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
+def _fill_kinematics(mmsi: I64, t: F64, lat: F64, lon: F64, sog: F64, cog: F64, config: TrackConfig) -> tuple[F64, F64]:
+    """Speed and course for dead reckoning where the data has none.
+
+    Some providers drop speed and course; without them only the "did not move"
+    hypothesis is left and any vessel faster than ~6 kn is cut into pieces. The
+    speed and course implied since the MMSI's previous fix (within an hour) stand in,
+    but only when plausible for one hull (≤ ``max_speed_kn``): an implied speed
+    between two ships sharing the MMSI must not make them look like one.
+    """
+    n = t.size
+    implied_sog = np.full(n, np.nan)
+    implied_cog = np.full(n, np.nan)
+    if n > 1:
+        same = mmsi[1:] == mmsi[:-1]
+        dt = t[1:] - t[:-1]
+        dlon = (lon[1:] - lon[:-1] + 180.0) % 360.0 - 180.0
+        north = (lat[1:] - lat[:-1]) * NM_PER_DEGREE
+        east = dlon * NM_PER_DEGREE * np.cos(np.radians(0.5 * (lat[1:] + lat[:-1])))
+        speed = np.hypot(north, east) / np.maximum(dt, 1.0) * 3600.0
+        usable = same & (dt > 0) & (dt <= 3600.0) & (speed <= config.max_speed_kn)
+        implied_sog[1:] = np.where(usable, speed, np.nan)
+        implied_cog[1:] = np.where(usable, np.degrees(np.arctan2(east, north)) % 360.0, np.nan)
+    missing = np.isnan(sog)
+    filled_sog = np.where(missing, implied_sog, sog)
+    filled_cog = np.where(np.isnan(cog) & missing, implied_cog, cog)
+    return filled_sog, filled_cog
+
+
 def segment_positions(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFrame:
     """Give every position the track it belongs to.
 
@@ -267,13 +295,23 @@ def segment_positions(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFr
         if "transponder_class" in positions.columns
         else np.zeros(positions.height, dtype=bool)
     )
+    lat, lon = _as_float(positions["lat"]), _as_float(positions["lon"])
+    sog, cog = _fill_kinematics(
+        positions["mmsi"].to_numpy(),
+        t,
+        lat,
+        lon,
+        _as_float(positions["sog_kn"]),
+        _as_float(positions["cog_deg"]),
+        config,
+    )
     track = _segment_kernel(
         positions["mmsi"].to_numpy(),
         t,
-        _as_float(positions["lat"]),
-        _as_float(positions["lon"]),
-        _as_float(positions["sog_kn"]),
-        _as_float(positions["cog_deg"]),
+        lat,
+        lon,
+        sog,
+        cog,
         class_b,
         score_params(config),
         config.max_gap_h * 3600.0,
@@ -354,4 +392,4 @@ def summarise_tracks(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFra
         .select("track_number")
         .unique()
     )
-    return tracks.with_columns(pl.col("track_number").is_in(covered["track_number"]).alias("noise"))
+    return tracks.with_columns(pl.col("track_number").is_in(covered["track_number"].implode()).alias("noise"))

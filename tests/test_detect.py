@@ -1,0 +1,103 @@
+"""``shadowfleet detect`` end to end: simulated and real data through the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from shadowfleet.cli import app
+from shadowfleet.config import Config
+from shadowfleet.engines.local import run_detect
+from shadowfleet.evaluate import score_events, truth_from_dict
+from shadowfleet.schemas import EVENTS, IDENTITIES, TRACKS, VESSELS
+from shadowfleet.simulate.generate import simulate
+from shadowfleet.simulate.output import write_simulation
+from shadowfleet.store.lake import Store
+from tests.conftest import CSV, shared
+
+runner = CliRunner()
+
+
+def _cli(*args: object) -> str:
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    out = tmp_path_factory.mktemp("sim")
+    sim = simulate("dprk-coal", seed=11, days=6, vessels=45)
+    written = write_simulation(sim, out / "data", "nmea")
+    store = out / "store"
+    _cli("ingest", *written.paths, "--store", store)
+    return store, json.loads((out / "data" / "truth.json").read_text())
+
+
+@pytest.mark.slow
+def test_detect_writes_the_tables_and_finds_the_identity_games(simulated: tuple[Path, dict[str, object]]) -> None:
+    store_dir, truth = simulated
+    output = _cli("detect", "--store", store_dir)
+    assert "vessels" in output and "events" in output
+    store = Store(store_dir)
+    for table, schema in (("tracks", TRACKS), ("identities", IDENTITIES), ("events", EVENTS), ("vessels", VESSELS)):
+        frame = store.scan(table).collect()
+        assert frame.schema == pl.Schema(schema), table
+        assert frame.height > 0 or table == "events"
+    events = store.scan("events").collect()
+    scores = score_events(
+        events, truth_from_dict(truth), event_types=("identity_change", "identity_anomaly", "spoofing")
+    )
+    for row in scores.table.iter_rows(named=True):
+        if row["expected"]:
+            assert row["recall"] >= 0.8, row
+        if row["detected"]:
+            assert row["precision"] >= 0.8, row
+    # Re-running gives the same event ids (content hashes).
+    again = run_detect(store, Config())
+    assert again.events["events"].sum() == events.height
+    assert sorted(store.scan("events").collect()["event_id"].to_list()) == sorted(events["event_id"].to_list())
+
+
+@pytest.mark.slow
+def test_export_events(simulated: tuple[Path, dict[str, object]], tmp_path: Path) -> None:
+    store_dir, _ = simulated
+    _cli("detect", "--store", store_dir)
+    for suffix in ("csv", "parquet", "geojson"):
+        out = tmp_path / f"events.{suffix}"
+        _cli("export", "events", "--store", store_dir, "--out", out)
+        assert out.stat().st_size > 0
+    frame = pl.read_parquet(tmp_path / "events.parquet")
+    assert frame.schema == pl.Schema(EVENTS)
+    _cli("query", "--store", store_dir, "SELECT event_type, count(*) FROM events GROUP BY ALL")
+
+
+def test_new_york_harbor_hour_segments_without_splitting_vessels(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    _cli("ingest", CSV / "noaa_nyharbor_2020-06-30_first_hour.csv", "--store", store_dir)
+    summary = run_detect(Store(store_dir), Config())
+    tracks = Store(store_dir).scan("tracks").collect().filter(~pl.col("noise"))
+    per_mmsi = tracks.group_by("mmsi").len()
+    split = per_mmsi.filter(pl.col("len") > 1)
+    # One hour of a busy harbour: every MMSI is one hull on one track.
+    assert summary.vessels >= 100
+    assert split.height <= 0.01 * per_mmsi.height, split
+    spoofing = Store(store_dir).scan("events").collect().filter(pl.col("event_type") == "spoofing")
+    assert spoofing.height <= 1, spoofing
+
+
+@pytest.mark.slow
+def test_new_york_harbor_week(tmp_path: Path) -> None:
+    path = shared("noaa_ais_tracktable/NYHarbor_2020_12_01_to_07_points.csv.gz")
+    store_dir = tmp_path / "store"
+    _cli("ingest", path, "--store", store_dir)
+    summary = run_detect(Store(store_dir), Config())
+    tracks = Store(store_dir).scan("tracks").collect().filter(~pl.col("noise"))
+    vessels = Store(store_dir).scan("vessels").collect()
+    # A week has silences over 24 h (new tracks) but they belong to the same vessel.
+    assert vessels["vessel_id"].n_unique() <= tracks["mmsi"].n_unique() * 1.02
+    assert summary.positions_kept > 0
