@@ -72,6 +72,8 @@ def run(scenario: str, seed: int, days: int | None, vessels: int | None, fmt: st
     started = time.perf_counter()
     sim = simulate(scenario, seed=seed, days=days, vessels=vessels)
     data = work / "data"
+    for owned in (data, work / "store"):  # a kept directory from an earlier run is replaced, not mixed in
+        shutil.rmtree(owned, ignore_errors=True)
     written = write_simulation(sim, data, fmt)
     results["simulate_s"] = round(time.perf_counter() - started, 1)
     truth = load_truth(data / "truth.json")
@@ -164,7 +166,9 @@ def report(results: dict[str, Any]) -> None:
     )
     table = Table(title="Events against the truth (one-to-one matching)", title_justify="left")
     for column in ("event_type", "expected", "detected", "matched", "precision", "recall", "f1", "start error h"):
-        table.add_column(column, justify="left" if column == "event_type" else "right")
+        table.add_column(
+            column, justify="left" if column == "event_type" else "right", no_wrap=True, min_width=len(column)
+        )
     for row in results["events"]:
         table.add_row(
             row["event_type"],
@@ -180,6 +184,8 @@ def report(results: dict[str, Any]) -> None:
     if not results["detectors"]:
         console.print("• no detector in the pipeline yet: every expected event counts as missed")
     risk = results["risk"]
+    if results.get("detect_s") is not None:
+        console.print(f"• detect took {results['detect_s']} s")
     console.print(
         "• risk ranking: not available (no vessels table with risk scores yet)"
         if risk is None

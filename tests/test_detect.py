@@ -86,8 +86,10 @@ def test_new_york_harbor_hour_segments_without_splitting_vessels(tmp_path: Path)
     # One hour of a busy harbour: every MMSI is one hull on one track.
     assert summary.vessels >= 100
     assert split.height <= 0.01 * per_mmsi.height, split
-    spoofing = Store(store_dir).scan("events").collect().filter(pl.col("event_type") == "spoofing")
-    assert spoofing.height <= 1, spoofing
+    events = Store(store_dir).scan("events").collect()
+    # Ferries, tugs and barges in the East and Harlem rivers (closed by the 1 km land
+    # mask) and at their piers are not spoofing, renaming or one another.
+    assert events.filter(pl.col("event_type").is_in(["spoofing", "identity_change"])).is_empty(), events
 
 
 @pytest.mark.slow
@@ -98,6 +100,9 @@ def test_new_york_harbor_week(tmp_path: Path) -> None:
     summary = run_detect(Store(store_dir), Config())
     tracks = Store(store_dir).scan("tracks").collect().filter(~pl.col("noise"))
     vessels = Store(store_dir).scan("vessels").collect()
-    # A week has silences over 24 h (new tracks) but they belong to the same vessel.
-    assert vessels["vessel_id"].n_unique() <= tracks["mmsi"].n_unique() * 1.02
+    # A week has silences over 24 h (new tracks) but they belong to the same vessel;
+    # the file has no speed or course, so dead reckoning uses the implied ones.
+    assert vessels["vessel_id"].n_unique() == tracks["mmsi"].n_unique()
     assert summary.positions_kept > 0
+    events = Store(store_dir).scan("events").collect()
+    assert events.filter(pl.col("event_type") == "spoofing").is_empty(), events

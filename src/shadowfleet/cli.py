@@ -459,7 +459,7 @@ def show_config(config: ConfigOption = None) -> None:
 def demo(
     store: Annotated[Path, typer.Option("--store", "-s", help="Store directory to create.")] = Path("shadowfleet-demo"),
 ) -> None:
-    """Ingest the bundled real AIS samples (Danish, Norwegian and US feeds) and summarise them."""
+    """Ingest the bundled real AIS samples (Danish, Norwegian and US feeds), build tracks and events, summarise."""
     samples = resources.files("shadowfleet") / "data" / "samples"
     inputs = sorted(Path(str(p)) for p in samples.iterdir() if p.name != "README.md")
     try:
@@ -484,6 +484,9 @@ def demo(
         )
         print_frame(listed, title="TARGALE (IMO 9323340), EU-designated later as 'Tranquil Sea'")
         connection.close()
+        started = time.perf_counter()
+        summary = run_detect(handle, Config())
+        print_detect_summary(summary, time.perf_counter() - started)
     except ShadowfleetError as exc:
         raise _fail(exc) from exc
     console.print(f'Store written to {store}/. Try: shadowfleet query --store {store} "SELECT * FROM rejects LIMIT 10"')

@@ -370,6 +370,8 @@ class SpoofingConfig:
         circle_stop_speed_kn: Speed below which a step is a stop, knots.
         receiver_min_positions: Fixes a terrestrial receiver must have heard for its
             place and reach to be estimated.
+        receiver_sample_positions: At most this many terrestrial fixes (evenly spread)
+            estimate the receivers' places and reach.
         receiver_reach_quantile: Quantile of a receiver's distances taken as its
             typical distance (the median: fixes spread over the area a station covers
             lie at ~0.7 of its range, and the median holds while false fixes are fewer
@@ -405,6 +407,7 @@ class SpoofingConfig:
     circle_max_stop_share: float = 0.05
     circle_stop_speed_kn: float = 1.0
     receiver_min_positions: int = 100
+    receiver_sample_positions: int = 2_000_000
     receiver_reach_quantile: float = 0.5
     receiver_reach_factor: float = 4.0
     receiver_min_reach_m: float = 200_000.0

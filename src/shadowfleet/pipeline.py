@@ -40,6 +40,25 @@ from shadowfleet.tracks.segment import segment_positions, summarise_tracks
 
 Progress = Callable[[str], None]
 
+WORKING_COLUMNS = (
+    "mmsi",
+    "timestamp",
+    "lat",
+    "lon",
+    "sog_kn",
+    "cog_deg",
+    "heading_deg",
+    "nav_status",
+    "msg_type",
+    "transponder_class",
+    "receiver_class",
+    "receiver_id",
+    "source_id",
+    "source_line",
+)
+"""Position columns the stages use (``source_id`` and ``source_line`` trace evidence)."""
+CATEGORICAL_COLUMNS = ("transponder_class", "receiver_class", "receiver_id", "source_id")
+
 
 def _quiet(_: str) -> None:
     return None
@@ -51,7 +70,7 @@ class TrackResult:
 
     Attributes:
         positions: Cleaned positions sorted by ``(mmsi, timestamp)`` with
-            ``track_number``, ``track_id`` and ``vessel_id`` (null on noise tracks).
+            ``track_number`` and ``vessel_id`` (categorical; null on noise tracks).
         tracks: The ``tracks`` table (plus ``track_number``).
         chains: Chain summaries with ``vessel_id``.
         links: Why chains were linked into vessels.
@@ -79,6 +98,18 @@ class TrackResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
+def working_positions(positions: pl.LazyFrame) -> pl.LazyFrame:
+    """The position columns the stages use, low-cardinality text as categories.
+
+    Engines apply it to their scan so the full-width table is never in memory.
+    """
+    names = positions.collect_schema().names()
+    wanted = [c for c in WORKING_COLUMNS if c in names]
+    return positions.select(wanted).with_columns(
+        pl.col(c).cast(pl.Categorical) for c in CATEGORICAL_COLUMNS if c in wanted
+    )
+
+
 def build_tracks(
     positions: pl.DataFrame, statics: pl.DataFrame, config: Config, progress: Progress = _quiet
 ) -> TrackResult:
@@ -100,7 +131,7 @@ def build_tracks(
         clock = now
 
     progress("cleaning")
-    cleaned, report = clean_positions(positions)
+    cleaned, report = clean_positions(working_positions(positions.lazy()).collect())
     lap("clean")
     progress("segmenting")
     segmented = segment_positions(cleaned, config.tracks)
@@ -117,7 +148,9 @@ def build_tracks(
     chain_vessel = links.chains.select("chain", "vessel_id")
     track_vessel = chains.join(chain_vessel, on="chain").select("track_number", "chain", "vessel_id")
     tracks = tracks.join(track_vessel, on="track_number", how="left")
-    segmented = segmented.join(track_vessel.select("track_number", "vessel_id"), on="track_number", how="left")
+    segmented = segmented.join(
+        track_vessel.select("track_number", pl.col("vessel_id").cast(pl.Categorical)), on="track_number", how="left"
+    )
     lap("link")
     progress("identities")
     attached = attached.join(chain_vessel, on="chain", how="inner")
@@ -183,7 +216,7 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     timings: dict[str, float] = {}
     parts: list[pl.DataFrame] = []
     positions = result.positions
-    fixes = positions.filter(pl.col("vessel_id").is_not_null()).select("vessel_id", "timestamp", "mmsi", "lat", "lon")
+    fixes = positions.select("vessel_id", "timestamp", "mmsi", "lat", "lon")
 
     start = time.perf_counter()
     progress("identity events")

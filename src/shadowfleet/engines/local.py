@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from shadowfleet.config import Config
-from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table
+from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table, working_positions
 from shadowfleet.store.catalog import refresh_catalog
 from shadowfleet.store.lake import Store
 
@@ -58,7 +58,7 @@ def run_detect(store: Store, config: Config, progress: Progress = _quiet) -> Det
     """
     started = time.perf_counter()
     progress("reading")
-    positions = store.scan("positions").collect()
+    positions = working_positions(store.scan("positions")).collect()
     statics = store.scan("statics").collect()
     read_s = time.perf_counter() - started
     result = build_tracks(positions, statics, config, progress)

@@ -20,9 +20,17 @@ CHANGE_FIELDS = ("name", "call_sign", "imo", "ship_type", "dimensions")
 
 
 def _locate(events: pl.DataFrame, fixes: pl.DataFrame, at: str) -> pl.DataFrame:
-    """Attach the vessel's MMSI and position in force at time ``at`` (nearest fix)."""
+    """Attach the vessel's MMSI and position in force at time ``at`` (nearest fix).
+
+    ``fixes`` may carry ``vessel_id`` as a category; only the fixes of the vessels
+    with events are looked at.
+    """
+    wanted = events["vessel_id"].unique().drop_nulls()
+    relevant = fixes.filter(pl.col("vessel_id").cast(pl.String).is_in(wanted.implode())).select(
+        pl.col("vessel_id").cast(pl.String), "timestamp", "mmsi", "lat", "lon"
+    )
     located = events.sort(at).join_asof(
-        fixes.sort("timestamp"),
+        relevant.sort("timestamp"),
         left_on=at,
         right_on="timestamp",
         by="vessel_id",

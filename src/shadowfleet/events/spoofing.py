@@ -105,9 +105,10 @@ def receiver_reach(positions: pl.DataFrame, config: SpoofingConfig) -> pl.DataFr
     Returns:
         ``receiver_id, receiver_lat, receiver_lon, reach_m`` for receivers with enough fixes.
     """
-    heard = positions.filter((pl.col("receiver_class") == "terrestrial") & pl.col("receiver_id").is_not_null()).select(
-        "receiver_id", "lat", "lon"
-    )
+    heard = positions.filter((pl.col("receiver_class") == "terrestrial") & pl.col("receiver_id").is_not_null())
+    # A station's median place and distance are settled by a couple of million fixes.
+    step = max(1, -(-heard.height // config.receiver_sample_positions))
+    heard = heard.gather_every(step).select("receiver_id", "lat", "lon")
     centres = (
         heard.group_by("receiver_id")
         .agg(pl.col("lat").median().alias("receiver_lat"), pl.col("lon").median().alias("receiver_lon"), pl.len())
@@ -217,9 +218,12 @@ def detect_speed_jumps(
     duration = t[ends] - t[starts]
     entered = jump[starts]
     left = np.append(jump[starts[1:]], False)
-    far = beyond_reach(positions, receiver_reach(positions, config), config)
-    evidence = np.bincount(piece, weights=np.nan_to_num(far, nan=0.0), minlength=n_pieces)
-    witnessed = np.bincount(piece, weights=(~np.isnan(far)).astype(np.float64), minlength=n_pieces)
+    # Receiver evidence only matters for the pieces next to a jump: look at their fixes alone.
+    near_jump = (entered | left)[piece]
+    rows_near = np.flatnonzero(near_jump)
+    far_near = beyond_reach(positions[rows_near], receiver_reach(positions, config), config)
+    evidence = np.bincount(piece[rows_near], weights=np.nan_to_num(far_near, nan=0.0), minlength=n_pieces)
+    witnessed = np.bincount(piece[rows_near], weights=(~np.isnan(far_near)).astype(np.float64), minlength=n_pieces)
     far_share = np.where(witnessed > 0, evidence / np.maximum(witnessed, 1), np.nan)
     # Heuristic for pieces without receiver evidence: A B A with B the shortest.
     bracketed = entered & left
@@ -547,6 +551,7 @@ def _circle_kernel(
     sign = np.zeros(n)
     stopped = np.zeros(n)
     travelled = np.zeros(n)
+    impossible = np.zeros(n)
     last_bearing = np.full(n, np.nan)
     for i in range(1, n):
         if track[i] != track[i - 1]:
@@ -556,6 +561,9 @@ def _circle_kernel(
         previous = last_bearing[i - 1]
         step = np.sqrt(north * north + east * east)
         travelled[i] = step
+        # Out-of-order or mis-stamped fixes (buffered feeds) zigzag: not a drawn path.
+        if step > 50.0 and step / max(t[i] - t[i - 1], 1.0) > max_speed_ms:
+            impossible[i] = 1.0
         if step < max(20.0, stop_speed_ms * (t[i] - t[i - 1])):
             stopped[i] = 1.0
         if step < 20.0:
@@ -570,6 +578,7 @@ def _circle_kernel(
     cum_turn = np.cumsum(turn)
     cum_stopped = np.cumsum(stopped)
     cum_travelled = np.cumsum(travelled)
+    cum_impossible = np.cumsum(impossible)
     cum_pos = np.cumsum(sign > 0)
     cum_neg = np.cumsum(sign < 0)
     marks = np.zeros(n + 1, dtype=np.int64)
@@ -592,6 +601,8 @@ def _circle_kernel(
             start += 1
         count = i - start + 1
         if count < min_positions:
+            continue
+        if cum_impossible[i] - cum_impossible[start] > 0:
             continue
         # Turning twice in seconds is position noise, not a pattern anyone drew or sailed.
         elapsed = t[i] - t[start]

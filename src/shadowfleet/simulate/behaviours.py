@@ -676,11 +676,29 @@ class Fleet:
                     deliberate=True,
                     details={"before": before, "after": after},
                 )
-        # The anomalies of the old identity end here; the new one's start.
-        for event in self.truth:
-            if event.vessel == voyager.index and event.event_type == "identity_anomaly" and event.end_s == np.inf:
-                event.end_s = when
+        self._renew_anomalies(voyager, new, when)
+
+    def _renew_anomalies(self, voyager: Voyager, new: Identity, when: float) -> None:
+        """The anomalies of a changed identity: those that still hold go on, others end, new ones start.
+
+        An anomaly is a property of what is broadcast (an unallocated MID belongs to the
+        MMSI, a failing check digit to the IMO), so a rename does not end an invalid MID.
+        """
+        start = len(self.truth)
         self._anomalies_of_identity(voyager, new, when, np.inf)
+        fresh = self.truth[start:]
+        del self.truth[start:]
+        open_events = [
+            e
+            for e in self.truth
+            if e.vessel == voyager.index and e.event_type == "identity_anomaly" and e.end_s == np.inf
+        ]
+        for event in open_events:
+            if not any(f.subtype == event.subtype and f.details == event.details for f in fresh):
+                event.end_s = when
+        for event in fresh:
+            if not any(o.subtype == event.subtype and o.details == event.details for o in open_events):
+                self.truth.append(event)
 
     def _share_mmsi(self, cloner: VesselRecord, victim: VesselRecord) -> None:
         voyager = cloner.voyager
@@ -714,10 +732,7 @@ class Fleet:
                     deliberate=True,
                     details={"before": before, "after": after},
                 )
-        for event in self.truth:
-            if event.vessel == voyager.index and event.event_type == "identity_anomaly" and event.end_s == np.inf:
-                event.end_s = when
-        self._anomalies_of_identity(voyager, identity_at(voyager, when), when, np.inf)
+        self._renew_anomalies(voyager, identity_at(voyager, when), when)
 
     def _reuse_imo(self, reuser: VesselRecord, owner: VesselRecord) -> None:
         voyager = reuser.voyager

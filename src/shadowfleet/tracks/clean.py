@@ -73,16 +73,21 @@ def clean_positions(positions: pl.DataFrame) -> tuple[pl.DataFrame, CleanReport]
     )
     before_dedupe = frame.height
     receiver_rank = (
-        pl.col("receiver_class").replace_strict({"terrestrial": 0, "unknown": 1, "satellite": 2}, default=1)
+        pl.col("receiver_class")
+        .cast(pl.String)
+        .replace_strict({"terrestrial": 0, "unknown": 1, "satellite": 2}, default=1, return_dtype=pl.Int8)
         if "receiver_class" in frame.columns
-        else pl.lit(0)
+        else pl.lit(0, dtype=pl.Int8)
     )
-    frame = (
-        frame.with_columns(receiver_rank.alias("_rank"))
-        .sort(["mmsi", "timestamp", "_rank"], maintain_order=True)
-        .unique(subset=[c for c in SAME_REPORT if c in frame.columns], keep="first", maintain_order=True)
-        .drop("_rank")
+    # Sorted so that copies of one report are adjacent (the preferred receiver first);
+    # a copy is then a row equal to the one before on every column of the report,
+    # which needs no hash table over ten million rows.
+    key = [c for c in SAME_REPORT if c in frame.columns]
+    frame = frame.with_columns(receiver_rank.alias("_rank")).sort(
+        ["mmsi", "timestamp", "lat", "lon", "_rank"], maintain_order=True
     )
+    repeat = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key).fill_null(False)
+    frame = frame.filter(~repeat).drop("_rank")
     report = CleanReport(
         rows_in=rows_in,
         rows_out=frame.height,

@@ -482,6 +482,12 @@ def _stitches(chains: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
         & (pl.col("start_time_b") >= pl.col("end_time"))
         & (pl.col("start_time_b") - pl.col("end_time") <= pl.duration(days=config.link_max_gap_days))
         & _dimensions_match(config, beam_required=True)
+        # An IMO number stays with its hull for life: two different ones are two hulls.
+        & (
+            pl.col("imos").is_null()
+            | pl.col("imos_b").is_null()
+            | (pl.col("imos").list.set_intersection(pl.col("imos_b")).list.len() > 0)
+        )
     )
     if candidates.is_empty():
         return pl.DataFrame(

@@ -282,13 +282,12 @@ def segment_positions(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFr
         config: Track configuration.
 
     Returns:
-        The positions with ``track_id`` (``"<mmsi>-<first fix time>"``, stable across
-        runs over the same data) and ``track_number`` (Int64, dense within this frame).
+        The positions with ``track_number`` (Int64, dense within this frame; the
+        stable ``track_id`` is in :func:`summarise_tracks`, one per track rather than
+        one per row).
     """
     if positions.is_empty():
-        return positions.with_columns(
-            pl.lit(None, dtype=pl.String).alias("track_id"), pl.lit(None, dtype=pl.Int64).alias("track_number")
-        )
+        return positions.with_columns(pl.lit(None, dtype=pl.Int64).alias("track_number"))
     t = positions["timestamp"].dt.epoch("us").to_numpy().astype(np.float64) / 1e6
     class_b = (
         (positions["transponder_class"] == "B").fill_null(False).to_numpy()
@@ -320,13 +319,7 @@ def segment_positions(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFr
         config.transponder_mismatch_weight,
         config.max_open_tracks,
     )
-    frame = positions.with_columns(pl.Series("track_number", track, dtype=pl.Int64))
-    first = frame.group_by("track_number").agg(pl.col("timestamp").min().alias("_first"), pl.col("mmsi").first())
-    names = first.select(
-        "track_number",
-        pl.format("{}-{}", pl.col("mmsi"), pl.col("_first").dt.strftime("%Y%m%dT%H%M%S%.6fZ")).alias("track_id"),
-    )
-    return frame.join(names, on="track_number", how="left")
+    return positions.with_columns(pl.Series("track_number", track, dtype=pl.Int64))
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -350,7 +343,6 @@ def summarise_tracks(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFra
     tracks = (
         positions.group_by("track_number", maintain_order=True)
         .agg(
-            pl.col("track_id").first(),
             pl.col("mmsi").first(),
             pl.col("timestamp").first().alias("start_time"),
             pl.col("timestamp").last().alias("end_time"),
@@ -370,6 +362,10 @@ def summarise_tracks(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFra
             ).alias("transponder_class"),
         )
         .sort("mmsi", "start_time")
+        .with_columns(
+            # "<mmsi>-<first fix time>": stable across runs over the same data.
+            pl.format("{}-{}", pl.col("mmsi"), pl.col("start_time").dt.strftime("%Y%m%dT%H%M%S%.6fZ")).alias("track_id")
+        )
     )
     # Does another, longer track of the MMSI span this one? (interval containment)
     longer = tracks.select(
