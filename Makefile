@@ -32,6 +32,7 @@ unit: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/decode.py
 	$(BIN)/python benchmarks/simulate.py
+	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/accuracy.py
 
 clean:

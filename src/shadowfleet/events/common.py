@@ -46,3 +46,38 @@ def make_events(frame: pl.DataFrame) -> pl.DataFrame:
 def details(**columns: pl.Expr) -> pl.Expr:
     """A ``details`` JSON text column from named expressions (measured quantities, evidence)."""
     return pl.struct([expr.alias(name) for name, expr in columns.items()]).struct.json_encode().alias("details")
+
+
+def flagged_runs(frame: pl.DataFrame, flag: str, key: str) -> pl.DataFrame:
+    """Runs of consecutive rows with ``flag`` true within each ``key`` (an MMSI or a track).
+
+    Args:
+        frame: Rows in time order within each key, with ``mmsi``, ``vessel_id``,
+            ``timestamp``, ``lat``, ``lon`` and the boolean column ``flag``.
+        flag: The column marking the rows of interest.
+        key: The column whose changes also end a run.
+
+    Returns:
+        One row per run: ``mmsi, vessel_id, start_time, end_time, lat, lon`` (the
+        run's mean position), ``positions`` and ``first_row``/``last_row`` (row
+        numbers in ``frame``).
+    """
+    run = ((pl.col(flag) != pl.col(flag).shift(1)) | (pl.col(key) != pl.col(key).shift(1))).fill_null(True).cum_sum()
+    return (
+        frame.with_row_index("_row")
+        .with_columns(run.alias("_run"))
+        .filter(pl.col(flag))
+        .group_by("_run", maintain_order=True)
+        .agg(
+            pl.col("mmsi").first(),
+            pl.col("vessel_id").first(),
+            pl.col("timestamp").min().alias("start_time"),
+            pl.col("timestamp").max().alias("end_time"),
+            pl.col("lat").mean(),
+            pl.col("lon").mean(),
+            pl.len().alias("positions"),
+            pl.col("_row").min().alias("first_row"),
+            pl.col("_row").max().alias("last_row"),
+        )
+        .drop("_run")
+    )

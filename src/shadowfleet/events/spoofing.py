@@ -32,7 +32,7 @@ import polars as pl
 from scipy.spatial import cKDTree
 
 from shadowfleet.config import SpoofingConfig
-from shadowfleet.events.common import details, make_events
+from shadowfleet.events.common import details, flagged_runs, make_events
 from shadowfleet.geo.distance import EARTH_RADIUS_M, KNOT_M_PER_S, destination, haversine_m
 from shadowfleet.geo.gazetteer import anchorages, ports
 from shadowfleet.geo.land import is_land
@@ -452,41 +452,16 @@ def detect_on_land(positions: pl.DataFrame, config: SpoofingConfig) -> tuple[pl.
     count = int(flag.sum())
     if count == 0:
         return make_events(pl.DataFrame()), 0
-    frame = (
-        positions.select("mmsi", "vessel_id", "timestamp", "lat", "lon")
-        .with_columns(pl.Series("_inland", flag))
-        .with_row_index("_row")
-    )
-    run = (
-        ((pl.col("_inland") != pl.col("_inland").shift(1)) | (pl.col("mmsi") != pl.col("mmsi").shift(1)))
-        .fill_null(True)
-        .cum_sum()
-    )
-    runs = (
-        frame.with_columns(run.alias("_run"))
-        .filter(pl.col("_inland"))
-        .group_by("_run")
-        .agg(
-            pl.col("mmsi").first(),
-            pl.col("vessel_id").first(),
-            pl.col("timestamp").min().alias("start_time"),
-            pl.col("timestamp").max().alias("end_time"),
-            pl.col("lat").mean(),
-            pl.col("lon").mean(),
-            pl.len().alias("positions"),
-            pl.col("_row").min().alias("_first"),
-            pl.col("_row").max().alias("_last"),
-        )
-        .filter(pl.col("positions") >= config.min_on_land_positions)
-    )
+    frame = positions.select("mmsi", "vessel_id", "timestamp", "lat", "lon").with_columns(pl.Series("_inland", flag))
+    runs = flagged_runs(frame, "_inland", "mmsi").filter(pl.col("positions") >= config.min_on_land_positions)
     if runs.is_empty():
         return make_events(pl.DataFrame()), count
     # A vessel really in a creek the mask closes sailed in; a false position appears
     # by an impossible jump. So a run counts when a jump leads into or out of it, or
     # when it lies so far inland that no waterway the mask misses is plausible.
     jump_in = _jumps(positions, config)
-    first = runs["_first"].to_numpy().astype(np.int64)
-    last = runs["_last"].to_numpy().astype(np.int64)
+    first = runs["first_row"].to_numpy().astype(np.int64)
+    last = runs["last_row"].to_numpy().astype(np.int64)
     entered = jump_in[first]
     left = jump_in[np.minimum(last + 1, jump_in.size - 1)] & (last + 1 < jump_in.size)
     far_config = replace(config, inland_distance_m=config.on_land_far_m)
@@ -665,28 +640,7 @@ def detect_circles(positions: pl.DataFrame, config: SpoofingConfig) -> pl.DataFr
     if not circling.any():
         return make_events(pl.DataFrame())
     frame = ordered.with_columns(pl.Series("_circling", circling))
-    run = (
-        (
-            (pl.col("_circling") != pl.col("_circling").shift(1))
-            | (pl.col("track_number") != pl.col("track_number").shift(1))
-        )
-        .fill_null(True)
-        .cum_sum()
-    )
-    runs = (
-        frame.with_columns(run.alias("_run"))
-        .filter(pl.col("_circling"))
-        .group_by("_run")
-        .agg(
-            pl.col("mmsi").first(),
-            pl.col("vessel_id").first(),
-            pl.col("timestamp").min().alias("start_time"),
-            pl.col("timestamp").max().alias("end_time"),
-            pl.col("lat").mean(),
-            pl.col("lon").mean(),
-            pl.len().alias("positions"),
-        )
-    )
+    runs = flagged_runs(frame, "_circling", "track_number")
     events = runs.select(
         pl.lit("spoofing").alias("event_type"),
         pl.lit("circle").alias("subtype"),

@@ -255,25 +255,71 @@ def attach_statics(
         normalise_call_sign(pl.col("call_sign")).alias("call_sign_key"),
         ship_type_category(pl.col("ship_type")).alias("ship_type_key"),
     )
-    # On a shared MMSI the nearest fix in time is sometimes the other ship's. Each
-    # distinct static content goes to the chain most of its reports fell to, so one
-    # ship's name is never split between two hulls by chance timing.
+    # On a shared MMSI the nearest fix in time is often the other ship's (the one heard
+    # more). Each distinct static content goes to one chain: the one whose times of
+    # reception it follows most specifically (lift over the chain's share of the
+    # MMSI's time), else the one most of its reports fell nearest to. A ship's own
+    # static reports are heard when its positions are, so a clone heard in a few
+    # windows keeps its own name even beside a victim heard all day.
     content = ["msg_type", "imo_reported", "name_key", "call_sign_key", "ship_type_key", "length_m", "beam_m"]
-    shared = attached.group_by("mmsi").agg(pl.col("chain").n_unique().alias("_chains")).filter(pl.col("_chains") > 1)
+    shared = (
+        chains.join(fixes.select("mmsi", "chain").unique(), on="chain")
+        .group_by("mmsi")
+        .agg(pl.col("chain").n_unique().alias("_chains"))
+        .filter(pl.col("_chains") > 1)
+    )
     if shared.is_empty():
         return attached
-    votes = (
-        attached.join(shared.select("mmsi"), on="mmsi")
+    bin_us = round(config.static_match_tolerance_min * 60 * 1e6)
+    on_shared = attached.join(shared.select("mmsi"), on="mmsi")
+    heard = (
+        fixes.join(shared.select("mmsi"), on="mmsi")
+        .select("mmsi", "chain", (pl.col("_fix_time").dt.epoch("us") // bin_us).alias("_bin"))
+        .unique()
+    )
+    span = heard.group_by("mmsi").agg(pl.col("_bin").n_unique().alias("_span"))
+    baseline = (
+        heard.group_by("mmsi", "chain")
+        .agg(pl.len().alias("_bins"))
+        .join(span, on="mmsi")
+        .select("mmsi", "chain", (pl.col("_bins") / pl.col("_span")).alias("_baseline"))
+    )
+    reports = on_shared.select(
+        "mmsi",
+        *content,
+        (pl.col("timestamp").dt.epoch("us") // bin_us).alias("_bin"),
+        pl.col("n_reports").cast(pl.Int64),
+    )
+    totals = reports.group_by("mmsi", *content).agg(pl.col("n_reports").sum().alias("_total"))
+    lifts = (
+        reports.join(heard, on=["mmsi", "_bin"])
         .group_by("mmsi", *content, "chain")
+        .agg(pl.col("n_reports").sum().alias("_hits"))
+        .join(totals, on=["mmsi", *content], nulls_equal=True)
+        .join(baseline, on=["mmsi", "chain"])
+        .with_columns((pl.col("_hits") / pl.col("_total") / pl.col("_baseline")).alias("_lift"))
+        .sort("_lift", "chain", descending=[True, False])
+        .group_by("mmsi", *content, maintain_order=True)
+        .agg(
+            pl.col("chain").first().alias("_specific"),
+            pl.col("_lift").first().alias("_best"),
+            pl.col("_lift").get(1, null_on_oob=True).alias("_second"),
+        )
+        .filter((pl.col("_best") >= 1.5) & (pl.col("_second").is_null() | (pl.col("_best") >= 1.5 * pl.col("_second"))))
+        .select("mmsi", *content, "_specific")
+    )
+    votes = (
+        on_shared.group_by("mmsi", *content, "chain")
         .agg(pl.col("n_reports").cast(pl.Int64).sum().alias("_votes"))
         .sort("_votes", "chain", descending=[True, False])
         .group_by("mmsi", *content, maintain_order=True)
         .agg(pl.col("chain").first().alias("_majority"))
     )
     return (
-        attached.join(votes, on=["mmsi", *content], how="left", nulls_equal=True)
-        .with_columns(pl.coalesce("_majority", "chain").alias("chain"))
-        .drop("_majority")
+        attached.join(lifts, on=["mmsi", *content], how="left", nulls_equal=True)
+        .join(votes, on=["mmsi", *content], how="left", nulls_equal=True)
+        .with_columns(pl.coalesce("_specific", "_majority", "chain").alias("chain"))
+        .drop("_specific", "_majority")
     )
 
 
