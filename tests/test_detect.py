@@ -13,7 +13,7 @@ from shadowfleet.cli import app
 from shadowfleet.config import Config
 from shadowfleet.engines.local import run_detect
 from shadowfleet.evaluate import score_events, truth_from_dict
-from shadowfleet.schemas import EVENTS, IDENTITIES, TRACKS, VESSELS
+from shadowfleet.schemas import DECLARATIONS, EVENTS, IDENTITIES, TRACKS, VESSELS
 from shadowfleet.simulate.generate import simulate
 from shadowfleet.simulate.output import write_simulation
 from shadowfleet.store.lake import Store
@@ -44,7 +44,14 @@ def test_detect_writes_the_tables_and_finds_the_identity_games(simulated: tuple[
     output = _cli("detect", "--store", store_dir)
     assert "vessels" in output and "events" in output
     store = Store(store_dir)
-    for table, schema in (("tracks", TRACKS), ("identities", IDENTITIES), ("events", EVENTS), ("vessels", VESSELS)):
+    tables = (
+        ("tracks", TRACKS),
+        ("identities", IDENTITIES),
+        ("declarations", DECLARATIONS),
+        ("events", EVENTS),
+        ("vessels", VESSELS),
+    )
+    for table, schema in tables:
         frame = store.scan(table).collect()
         assert frame.schema == pl.Schema(schema), table
         assert frame.height > 0 or table == "events"

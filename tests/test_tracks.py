@@ -11,6 +11,7 @@ from shadowfleet.config import Config, TrackConfig
 from shadowfleet.pipeline import build_tracks
 from shadowfleet.tracks.clean import clean_positions
 from shadowfleet.tracks.identity import normalise_call_sign, normalise_name, ship_type_category
+from shadowfleet.tracks.resample import resample_tracks
 from shadowfleet.tracks.segment import match_score, segment_positions, summarise_tracks
 from tests.track_builders import fix, moored, positions, sailing, static, statics
 
@@ -214,3 +215,67 @@ def test_vessel_ids_are_stable_across_runs() -> None:
     first = build_tracks(positions(rows), statics([]), CONFIG).vessels["vessel_id"].to_list()
     again = build_tracks(positions(list(reversed(rows))), statics([]), CONFIG).vessels["vessel_id"].to_list()
     assert first == again and first[0].startswith("V")
+
+
+# ----------------------------------------------------------------------------- resampling
+
+
+def _resampled(rows: list[dict[str, object]], config: TrackConfig | None = None) -> pl.DataFrame:
+    return resample_tracks(_tracks(rows, config), config or CONFIG.tracks)
+
+
+def test_resampling_follows_the_line_on_an_absolute_grid() -> None:
+    rows = sailing(1, 0.05, 2.0, 30.0, 122.0, sog=12.0, cog=90.0, every_s=420.0)  # fixes every 7 min
+    samples = _resampled(rows)
+    seconds = samples["timestamp"].dt.epoch("s")
+    assert (seconds % 600 == 0).all()
+    assert samples.height == 12  # 00:10 ... 02:00 inside 00:03 ... 02:03
+    assert samples["lat"].to_numpy() == pytest.approx(30.0, abs=1e-9)
+    # 12 kn due east: longitude grows linearly with time
+    first, last = samples.row(0, named=True), samples.row(-1, named=True)
+    metres = (last["lon"] - first["lon"]) * 111_195.0 * math.cos(math.radians(30.0))
+    assert metres == pytest.approx(
+        12 * 1852 * (last["timestamp"] - first["timestamp"]).total_seconds() / 3600, rel=1e-6
+    )
+
+
+def test_resampling_does_not_fill_gaps_longer_than_the_limit() -> None:
+    before = sailing(1, 0.0, 1.0, 30.0, 122.0, sog=0.5, cog=0.0)
+    after = sailing(1, 3.5, 1.0, 30.01, 122.0, sog=0.5, cog=0.0)  # 2.5 h of silence
+    samples = _resampled(before + after)
+    hours = samples["timestamp"].dt.hour() + samples["timestamp"].dt.minute() / 60
+    assert not ((hours > 1.0) & (hours < 3.5)).any()
+    near = _resampled(before + sailing(1, 2.5, 1.0, 30.01, 122.0, sog=0.5, cog=0.0))  # 1.5 h: filled
+    hours = near["timestamp"].dt.hour() + near["timestamp"].dt.minute() / 60
+    assert ((hours > 1.0) & (hours < 2.5)).sum() == 8
+
+
+def test_resampling_runs_through_midnight_and_the_antimeridian() -> None:
+    rows = [fix(1, 23.9, 10.0, 179.99, 10.0, 90.0), fix(1, 24.2, 10.0, -179.96, 10.0, 90.0)]
+    samples = _resampled(rows)
+    assert samples["timestamp"].dt.strftime("%H:%M").to_list() == ["00:00", "00:10"]
+    assert all(abs(lon) > 179.9 for lon in samples["lon"].to_list())
+    assert samples["nearest_fix_s"].max() <= 900.0
+
+
+def test_two_vessels_share_sample_instants() -> None:
+    rows = sailing(1, 0.013, 1.0, 30.0, 122.0, 10.0, 0.0, every_s=97.0) + sailing(
+        2, 0.021, 1.0, 30.1, 122.0, 10.0, 180.0, every_s=131.0
+    )
+    samples = _resampled(rows)
+    by_vessel = samples.group_by("mmsi").agg(pl.col("timestamp").sort())
+    assert by_vessel["timestamp"][0].to_list() == by_vessel["timestamp"][1].to_list()
+
+
+def test_declared_destination_and_draught_over_time() -> None:
+    rows = moored(1, 0.0, 72.0, 30.0, 122.0)
+    reports = [
+        static(1, 0.0, 50, 20.0, destination="CN NGB", draught_m=6.0),
+        static(1, 20.1, 1, 0.0, destination="CN NGB", draught_m=9.9),  # a one-off: noise
+        static(1, 20.2, 50, 10.0, destination="CN NGB", draught_m=6.0),
+        static(1, 40.0, 50, 30.0, destination="KR PUS", draught_m=11.2),
+    ]
+    result = build_tracks(positions(rows), statics(reports), CONFIG)
+    table = result.declarations
+    assert table.filter(pl.col("field") == "draught_m")["draught_m"].to_list() == [6.0, 11.2]
+    assert table.filter(pl.col("field") == "destination")["value"].to_list() == ["CN NGB", "KR PUS"]

@@ -24,12 +24,13 @@ from shadowfleet.events.spoofing import (
     detect_speed_jumps,
     reconcile_spoofing,
 )
-from shadowfleet.schemas import EVENTS, IDENTITIES, TRACKS, VESSELS, conform, empty
+from shadowfleet.schemas import DECLARATIONS, EVENTS, IDENTITIES, TRACKS, VESSELS, conform, empty
 from shadowfleet.tracks.clean import CleanReport, clean_positions
 from shadowfleet.tracks.identity import (
     attach_statics,
     chain_tracks,
     concurrent_pairs,
+    declarations,
     identity_periods,
     identity_runs,
     link_vessels,
@@ -79,6 +80,7 @@ class TrackResult:
         runs: Kept identity runs per vessel and field.
         mmsi_periods: MMSI periods per vessel.
         identities: The ``identities`` table.
+        declarations: The ``declarations`` table (destination and draught over time).
         vessels: The ``vessels`` table (risk columns empty until screening).
         clean: The cleaning report.
         timings_s: Seconds per stage.
@@ -93,6 +95,7 @@ class TrackResult:
     runs: pl.DataFrame
     mmsi_periods: pl.DataFrame
     identities: pl.DataFrame
+    declarations: pl.DataFrame
     vessels: pl.DataFrame
     clean: CleanReport
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -169,6 +172,7 @@ def build_tracks(
         runs=runs,
         mmsi_periods=periods,
         identities=conform(identities, IDENTITIES),
+        declarations=conform(declarations(runs), DECLARATIONS),
         vessels=vessels,
         clean=report,
         timings_s=timings,

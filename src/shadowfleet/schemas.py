@@ -23,6 +23,9 @@ Additions to the design's table list (``DESIGN.md`` §3), and why:
   came from, so that every position used as evidence is traceable to the raw data as
   ``(source_id, source_line)``.
 * ``sources``, ``rejects``: provenance of every ingested file and every line refused.
+* ``declarations``: a vessel's declared destination and draught over time, as runs
+  with noise removed (the identity periods' companion; draught changes and voyages
+  are read from it).
 * ``tracks``: one row per track (the segmenter's output), with the vessel it belongs
   to, its chain (the tracks of one MMSI one hull sailed) and a noise flag, so that
   every ``vessel_id`` is traceable to the fixes behind it.
@@ -165,6 +168,16 @@ TRACKS: Final[dict[str, pl.DataType]] = {
     "noise": pl.Boolean(),
 }
 
+DECLARATIONS: Final[dict[str, pl.DataType]] = {
+    "vessel_id": pl.String(),
+    "field": pl.String(),
+    "value": pl.String(),
+    "draught_m": pl.Float64(),
+    "start_time": UTC_TIME,
+    "end_time": UTC_TIME,
+    "reports": pl.Int64(),
+}
+
 EVENTS: Final[dict[str, pl.DataType]] = {
     "event_id": pl.String(),
     "event_type": pl.String(),
@@ -235,6 +248,7 @@ TABLES: Final[dict[str, dict[str, pl.DataType]]] = {
     "sources": SOURCES,
     "tracks": TRACKS,
     "identities": IDENTITIES,
+    "declarations": DECLARATIONS,
     "events": EVENTS,
     "vessels": VESSELS,
     "detections": DETECTIONS,

@@ -71,6 +71,7 @@ def run_detect(store: Store, config: Config, progress: Progress = _quiet) -> Det
             {
                 "tracks": tracks_table(result),
                 "identities": result.identities,
+                "declarations": result.declarations,
                 "events": found.events,
                 "vessels": result.vessels,
             }

@@ -46,7 +46,7 @@ SOURCES_FILE: Final = "sources.parquet"
 CATALOG_FILE: Final = "catalog.duckdb"
 PARTITIONED: Final = frozenset({"positions"})
 LAKE_TABLES: Final = ("positions", "statics", "aids_to_navigation", "base_stations", "rejects")
-DERIVED_TABLES: Final = ("tracks", "identities", "events", "vessels")
+DERIVED_TABLES: Final = ("tracks", "identities", "declarations", "events", "vessels")
 """Tables ``detect`` computes from the lake: one Parquet file each, replaced whole."""
 POSITION_KEY: Final = (
     "mmsi",
@@ -194,7 +194,7 @@ class Store:
 
     # ------------------------------------------------------------------ writing
     def replace_tables(self, tables: dict[str, pl.DataFrame]) -> None:
-        """Replace derived tables (``tracks``, ``identities``, ``events``, ``vessels``).
+        """Replace derived tables (see :data:`DERIVED_TABLES`).
 
         Each is written to a temporary name and renamed into place, so a reader sees
         the old table or the new one, never half of one. Call under :meth:`writing`.

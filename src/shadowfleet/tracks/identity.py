@@ -46,6 +46,8 @@ LINK_SCHEMA: Final = {
 }
 FIELDS: Final = ("imo", "imo_reported", "name", "call_sign", "ship_type", "dimensions")
 """Identity fields followed over time (``dimensions`` is length and beam together)."""
+DECLARATION_FIELDS: Final = ("destination", "draught_m")
+"""Voyage fields followed over time the same way (a declared destination, a draught)."""
 NAME_PREFIXES: Final = r"^(M/V|M\.V\.|MV|M/T|M\.T\.|MT|S/S|SS|F/V|FV|MFV|RV|KM)\s+"
 NULL_CALL_SIGNS: Final = ("", "NONE", "UNKNOWN", "NIL", "NULL", "NA", "N/A", "0", "00000", "0000000")
 
@@ -576,7 +578,8 @@ def identity_runs(statics: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame
     Returns:
         ``vessel_id, field, value`` (comparison key, as text), ``display`` (the form
         broadcast most often), ``start_time``, ``end_time``, ``reports``, ``mmsis``
-        (list), one row per kept run, in time order per vessel and field.
+        (list), one row per kept run, in time order per vessel and field; the fields
+        are :data:`FIELDS` and :data:`DECLARATION_FIELDS`.
     """
     window = pl.duration(seconds=round(config.noise_window_h * 3600))
     values = {
@@ -593,6 +596,19 @@ def identity_runs(statics: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame
                 pl.format("{}x{}", pl.col("length_m").round(0).cast(pl.Int64), pl.col("beam_m").round(0).cast(pl.Int64))
             ),
             pl.format("{}x{}", pl.col("length_m").round(0).cast(pl.Int64), pl.col("beam_m").round(0).cast(pl.Int64)),
+        ),
+        # Voyage declarations: followed over time like the identity, never identity changes.
+        "destination": (
+            pl.col("destination")
+            .str.to_uppercase()
+            .str.replace_all(r"[^A-Z0-9]+", " ")
+            .str.strip_chars()
+            .replace("", None),
+            pl.col("destination"),
+        ),
+        "draught_m": (
+            pl.when(pl.col("draught_m") > 0).then(pl.col("draught_m").round(1).cast(pl.String)),
+            pl.col("draught_m").round(1).cast(pl.String),
         ),
     }
     parts = []
@@ -612,6 +628,8 @@ def identity_runs(statics: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame
         "name_key",
         "call_sign_key",
         "ship_type_key",
+        "destination",
+        "draught_m",
     )
     for field, (key, display) in values.items():
         reports = (
@@ -790,4 +808,32 @@ def identity_periods(runs: pl.DataFrame, mmsis: pl.DataFrame) -> pl.DataFrame:
             "valid_to",
         )
         .sort("vessel_id", "valid_from")
+    )
+
+
+def declarations(runs: pl.DataFrame) -> pl.DataFrame:
+    """The ``declarations`` table: declared destination and draught over time per vessel.
+
+    Args:
+        runs: :func:`identity_runs` (noise already removed).
+
+    Returns:
+        ``vessel_id, field`` (``destination`` or ``draught_m``), ``value`` (as
+        broadcast; draught in metres), ``draught_m`` (numeric, draught rows only),
+        ``start_time, end_time, reports``.
+    """
+    return (
+        runs.filter(pl.col("field").is_in(list(DECLARATION_FIELDS)))
+        .select(
+            "vessel_id",
+            "field",
+            pl.col("display").alias("value"),
+            pl.when(pl.col("field") == "draught_m")
+            .then(pl.col("value").cast(pl.Float64, strict=False))
+            .alias("draught_m"),
+            "start_time",
+            "end_time",
+            "reports",
+        )
+        .sort("vessel_id", "field", "start_time")
     )
