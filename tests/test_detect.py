@@ -112,4 +112,9 @@ def test_new_york_harbor_week(tmp_path: Path) -> None:
     assert vessels["vessel_id"].n_unique() == tracks["mmsi"].n_unique()
     assert summary.positions_kept > 0
     events = Store(store_dir).scan("events").collect()
-    assert events.filter(pl.col("event_type") == "spoofing").is_empty(), events
+    spoofing = events.filter(pl.col("event_type") == "spoofing")
+    # One small craft (338029926) is stamped 16 km and then 14 km further within two
+    # and a half minutes: an impossible relocation, reported once; nothing else.
+    assert spoofing.height <= 1, spoofing
+    for row in spoofing.iter_rows(named=True):
+        assert row["subtype"] == "speed_jump" and json.loads(row["details"])["implied_speed_kn"] > 200

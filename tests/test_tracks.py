@@ -240,14 +240,23 @@ def test_resampling_follows_the_line_on_an_absolute_grid() -> None:
 
 
 def test_resampling_does_not_fill_gaps_longer_than_the_limit() -> None:
-    before = sailing(1, 0.0, 1.0, 30.0, 122.0, sog=0.5, cog=0.0)
-    after = sailing(1, 3.5, 1.0, 30.01, 122.0, sog=0.5, cog=0.0)  # 2.5 h of silence
+    before = sailing(1, 0.0, 1.0, 30.0, 122.0, sog=10.0, cog=0.0)
+    # 2.5 h of silence, reappearing 25 nm on: under way, not bridged
+    after = sailing(1, 3.5, 1.0, 30.0 + 35.0 / 60.0, 122.0, sog=10.0, cog=0.0)
     samples = _resampled(before + after)
     hours = samples["timestamp"].dt.hour() + samples["timestamp"].dt.minute() / 60
     assert not ((hours > 1.0) & (hours < 3.5)).any()
-    near = _resampled(before + sailing(1, 2.5, 1.0, 30.01, 122.0, sog=0.5, cog=0.0))  # 1.5 h: filled
+    # 1.5 h: filled
+    near = _resampled(before + sailing(1, 2.5, 1.0, 30.0 + 25.0 / 60.0, 122.0, sog=10.0, cog=0.0))
     hours = near["timestamp"].dt.hour() + near["timestamp"].dt.minute() / 60
     assert ((hours > 1.0) & (hours < 2.5)).sum() == 8
+
+
+@pytest.mark.parametrize(("silence_h", "bridged"), [(11.5, True), (12.5, False)])
+def test_resampling_bridges_a_vessel_lying_still_up_to_twelve_hours(silence_h: float, bridged: bool) -> None:
+    rows = [fix(1, 0.0, 20.5, 112.5, 0.3, 0.0), fix(1, silence_h, 20.505, 112.5, 0.3, 0.0)]  # 550 m drift
+    samples = _resampled(rows)
+    assert (samples.height > 60) is bridged
 
 
 def test_resampling_runs_through_midnight_and_the_antimeridian() -> None:

@@ -241,7 +241,11 @@ class TrackConfig:
             track of its MMSI in time is noise (kept, flagged, not linked to a vessel).
         resample_interval_s: Interval of resampled tracks, seconds.
         resample_max_gap_h: Resampled points are interpolated only across silences up
-            to this long, hours.
+            to this long, hours ...
+        resample_max_slow_gap_h: ... or up to this long when the vessel reappears where
+            a drift slower than ``resample_slow_speed_kn`` would have taken it (lying
+            still at sea under satellite passes, whose dominant period is 12 h), hours.
+        resample_slow_speed_kn: See ``resample_max_slow_gap_h``, knots.
     """
 
     max_gap_h: float = 24.0
@@ -259,6 +263,8 @@ class TrackConfig:
     noise_max_positions: int = 3
     resample_interval_s: float = 600.0
     resample_max_gap_h: float = 2.0
+    resample_max_slow_gap_h: float = 12.0
+    resample_slow_speed_kn: float = 2.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -424,6 +430,68 @@ class SpoofingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EncounterConfig:
+    """Ship-to-ship encounters (``DESIGN.md`` §5; Miller et al. 2018, GFW pipe-encounters).
+
+    Attributes:
+        max_distance_m: Two vessels closer than this are together, metres.
+        min_duration_h: Together for at least this long, hours.
+        max_speed_kn: Both slower than this (reported or implied speed), knots.
+        min_port_distance_m: The meeting's mean position at least this far from any
+            port or anchorage of the gazetteer, metres.
+        merge_gap_h: Encounters of one pair less than this apart are one, hours.
+        cell_deg: Grid cell of the candidate join (any cell ≥ ``max_distance_m`` with
+            its neighbours finds every pair), degrees of latitude.
+        max_missing_samples: Consecutive 10-minute samples a pair may lack (a fix
+            missed by both receivers) without ending the encounter.
+        transfer_min_draught_change_m: Draught changes of at least this, one down and
+            the other up across the meeting, are evidence cargo moved (subtype ``sts``).
+    """
+
+    max_distance_m: float = 500.0
+    min_duration_h: float = 2.0
+    max_speed_kn: float = 2.0
+    min_port_distance_m: float = 10_000.0
+    merge_gap_h: float = 4.0
+    cell_deg: float = 0.01
+    max_missing_samples: int = 1
+    transfer_min_draught_change_m: float = 0.3
+
+    def __post_init__(self) -> None:
+        for name in ("max_distance_m", "min_duration_h", "max_speed_kn", "cell_deg"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"[encounter] {name} must be positive")
+        if self.cell_deg * 111_000 < self.max_distance_m:
+            raise ConfigError("[encounter] cell_deg must be at least max_distance_m (neighbour cells are searched)")
+
+
+@dataclass(frozen=True, slots=True)
+class LoiteringConfig:
+    """A single vessel slow at sea (``DESIGN.md`` §5; GFW product loitering).
+
+    Attributes:
+        max_speed_kn: Slower than this (reported, else implied speed), knots.
+        min_duration_h: For at least this long, hours.
+        min_shore_distance_m: At least this far from land (20 nm), metres.
+        max_gap_h: A silence longer than this between fixes breaks the event, hours ...
+        max_slow_gap_h: ... unless it is at most this long and the vessel reappears
+            where a drift below ``max_speed_kn`` would have taken it (satellite passes
+            leave such silences at sea; 12 h is their dominant period), hours.
+    """
+
+    max_speed_kn: float = 2.0
+    min_duration_h: float = 4.0
+    min_shore_distance_m: float = 20 * 1852.0
+    max_gap_h: float = 2.0
+    max_slow_gap_h: float = 12.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_speed_kn", "min_duration_h", "max_gap_h"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"[loitering] {name} must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """All sections of the configuration."""
 
@@ -433,6 +501,8 @@ class Config:
     tracks: TrackConfig = field(default_factory=TrackConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     spoofing: SpoofingConfig = field(default_factory=SpoofingConfig)
+    encounter: EncounterConfig = field(default_factory=EncounterConfig)
+    loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 
 T = TypeVar("T")

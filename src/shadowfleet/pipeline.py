@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from shadowfleet.config import Config
+from shadowfleet.events.encounters import detect_encounters
 from shadowfleet.events.identity import detect_identity_anomalies, detect_identity_changes
+from shadowfleet.events.loitering import detect_loitering
 from shadowfleet.events.spoofing import (
     SpoofingReport,
     detect_circles,
@@ -152,7 +154,10 @@ def build_tracks(
     track_vessel = chains.join(chain_vessel, on="chain").select("track_number", "chain", "vessel_id")
     tracks = tracks.join(track_vessel, on="track_number", how="left")
     segmented = segmented.join(
-        track_vessel.select("track_number", pl.col("vessel_id").cast(pl.Categorical)), on="track_number", how="left"
+        track_vessel.select("track_number", pl.col("vessel_id").cast(pl.Categorical)),
+        on="track_number",
+        how="left",
+        maintain_order="left",  # the detectors rely on (mmsi, timestamp) order
     )
     lap("link")
     progress("identities")
@@ -190,12 +195,20 @@ def _vessels(identities: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
             pl.col("ship_type").drop_nulls().last(),
         )
     )
-    spans = periods.group_by("vessel_id").agg(
-        pl.col("mmsi").sort_by("n_positions").last(),
-        pl.col("flag_iso2").sort_by("n_positions").last(),
-        pl.col("start_time").min().alias("first_seen"),
-        pl.col("end_time").max().alias("last_seen"),
-        pl.col("n_positions").sum(),
+    per_mmsi = periods.group_by("vessel_id", "mmsi").agg(pl.col("flag_iso2").first(), pl.col("n_positions").sum())
+    heard_most = (
+        per_mmsi.sort("n_positions", "mmsi", descending=[True, False])
+        .group_by("vessel_id", maintain_order=True)
+        .agg(pl.col("mmsi").first(), pl.col("flag_iso2").first())
+    )
+    spans = (
+        periods.group_by("vessel_id")
+        .agg(
+            pl.col("start_time").min().alias("first_seen"),
+            pl.col("end_time").max().alias("last_seen"),
+            pl.col("n_positions").sum(),
+        )
+        .join(heard_most, on="vessel_id")
     )
     return conform(spans.join(latest, on="vessel_id", how="left").sort("vessel_id"), VESSELS)
 
@@ -239,6 +252,16 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     parts.append(reconcile_spoofing(jumps, on_land, circles, collisions, config.spoofing))
 
     timings["spoofing"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("encounters")
+    parts.append(detect_encounters(positions, result.declarations, config.encounter, config.tracks))
+    timings["encounters"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("loitering")
+    parts.append(detect_loitering(positions, config.loitering))
+    timings["loitering"] = time.perf_counter() - start
 
     events = pl.concat([conform(p, EVENTS) for p in parts]) if parts else empty(EVENTS)
     report = SpoofingReport(jumps=spoof_report.jumps, glitches=spoof_report.glitches, on_land_fixes=on_land_fixes)

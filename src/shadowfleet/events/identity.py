@@ -235,8 +235,12 @@ def detect_identity_anomalies(
             details(imo=pl.col("value"), reports=pl.col("total"), reports_other=pl.col("total_other")),
         )
     )
-    other_mmsi = mmsi_periods.group_by("vessel_id").agg(
-        pl.col("mmsi").sort_by("n_positions").last().alias("other_mmsi")
+    other_mmsi = (
+        mmsi_periods.group_by("vessel_id", "mmsi")
+        .agg(pl.col("n_positions").sum())
+        .sort("n_positions", "mmsi", descending=[True, False])
+        .group_by("vessel_id", maintain_order=True)
+        .agg(pl.col("mmsi").first().alias("other_mmsi"))
     )
     reused = reused.join(other_mmsi.rename({"vessel_id": "other_vessel_id"}), on="other_vessel_id", how="left")
 

@@ -29,12 +29,11 @@ import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.spatial import cKDTree
 
 from shadowfleet.config import SpoofingConfig
 from shadowfleet.events.common import details, flagged_runs, make_events
-from shadowfleet.geo.distance import EARTH_RADIUS_M, KNOT_M_PER_S, destination, haversine_m
-from shadowfleet.geo.gazetteer import anchorages, ports
+from shadowfleet.geo.distance import KNOT_M_PER_S, destination, haversine_m
+from shadowfleet.geo.gazetteer import harbour_distance_m
 from shadowfleet.geo.land import is_land
 from shadowfleet.schemas import EVENTS
 
@@ -256,19 +255,31 @@ def detect_speed_jumps(
     explained = false_piece | glitch
     jump_rows = np.flatnonzero(jump)
     jp = piece[jump_rows]
+    # (A relocation through one stray fix, or a last fix far away, is still a jump:
+    # nothing impossible is dropped unless a glitch or a false piece explains it.)
     lone = ~explained[jp] & ~explained[jp - 1]
-    lone &= (count[jp] >= config.min_excursion_positions) & (count[jp - 1] >= config.min_excursion_positions)
     false_rows = np.flatnonzero(false_piece)
-    first = np.concatenate([starts[false_rows], jump_rows[lone]])
-    last = np.concatenate([ends[false_rows], jump_rows[lone]])
+    # Lone jumps separated by fewer fixes than an excursion needs are one run of
+    # impossible steps (a relocation through a stray fix): one event from the first
+    # to the last.
+    lone_rows = jump_rows[lone]
+    lone_mmsi = mmsi[lone_rows]
+    new_run = np.ones(lone_rows.size, dtype=bool)
+    new_run[1:] = (np.diff(lone_rows) >= config.min_excursion_positions) | (lone_mmsi[1:] != lone_mmsi[:-1])
+    run_first = lone_rows[new_run]
+    run_last = (
+        lone_rows[np.append(np.flatnonzero(new_run)[1:] - 1, lone_rows.size - 1)] if lone_rows.size else lone_rows
+    )
+    first = np.concatenate([starts[false_rows], run_first])
+    last = np.concatenate([ends[false_rows], run_last])
     jump_at = np.concatenate(
         [
             np.where(entered[false_rows], starts[false_rows], starts[np.minimum(false_rows + 1, n_pieces - 1)]),
-            jump_rows[lone],
+            run_first,
         ]
     )
     kind = np.concatenate(
-        [np.where(by_evidence[false_rows], "beyond_receiver_reach", "excursion"), np.full(int(lone.sum()), "jump")]
+        [np.where(by_evidence[false_rows], "beyond_receiver_reach", "excursion"), np.full(run_first.size, "jump")]
     )
     if first.size == 0:
         return make_events(pl.DataFrame()), SpoofingReport(jumps=int(jump.sum()), glitches=int(glitch.sum()))
@@ -290,9 +301,7 @@ def detect_speed_jumps(
             "from_lat": np.round(lat[jump_at - 1], 5),
             "from_lon": np.round(lon[jump_at - 1], 5),
             "positions": last - first + 1,
-            "beyond_reach_share": np.round(
-                np.concatenate([far_share[false_rows], far_share[piece[jump_rows[lone]]]]), 3
-            ),
+            "beyond_reach_share": np.round(np.concatenate([far_share[false_rows], far_share[piece[run_first]]]), 3),
         }
     ).select(
         "event_type",
@@ -340,17 +349,6 @@ def _group_end(keys: I64) -> I64:
     return result
 
 
-def _harbour_tree() -> tuple[cKDTree, float]:
-    lat = np.concatenate([ports()["lat"].to_numpy(), anchorages()["lat"].to_numpy()])
-    lon = np.concatenate([ports()["lon"].to_numpy(), anchorages()["lon"].to_numpy()])
-    return cKDTree(_unit_vectors(lat, lon)), EARTH_RADIUS_M
-
-
-def _unit_vectors(lat: F64, lon: F64) -> F64:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-
-
 def inland(lat: F64, lon: F64, config: SpoofingConfig) -> B:
     """Whether each fix is inland: land for ``inland_distance_m`` all round.
 
@@ -378,10 +376,7 @@ def inland(lat: F64, lon: F64, config: SpoofingConfig) -> B:
         surrounded &= is_land(ring_lat, ring_lon).reshape(rows.size, n_bearings).all(axis=1)
     rows = rows[surrounded]
     if rows.size:
-        tree, radius = _harbour_tree()
-        chord = 2 * np.sin(config.port_exclusion_m / radius / 2)
-        distance, _ = tree.query(_unit_vectors(lat[rows], lon[rows]), k=1, distance_upper_bound=chord)
-        rows = rows[~np.isfinite(distance)]
+        rows = rows[harbour_distance_m(lat[rows], lon[rows], config.port_exclusion_m) > config.port_exclusion_m]
     out = np.zeros(lat.size, dtype=bool)
     out[rows] = True
     return out
@@ -676,20 +671,38 @@ def detect_collisions(pairs: pl.DataFrame, track_vessels: pl.DataFrame, max_gap_
         (pl.col("start_time") > pl.col("end_time").cum_max().shift(1).over("mmsi") + gap)
         | (pl.col("mmsi") != pl.col("mmsi").shift(1))
     ).fill_null(True)
-    # The side heard less is named as the vessel (usually the impostor), the other as other_vessel_id.
-    grouped = (
-        frame.with_columns(new_period.cum_sum().alias("_period"))
-        .group_by("mmsi", "_period")
+    # The hull heard less is named as the vessel (usually the impostor), the hull heard
+    # most as other_vessel_id; sizes are summed per hull over the period's tracks.
+    periods = frame.with_columns(new_period.cum_sum().alias("_period"))
+    sides_long = pl.concat(
+        [
+            periods.select("_period", pl.col("track_a").alias("_track"), "vessel_id", "n_positions"),
+            periods.select(
+                "_period",
+                pl.col("track_b").alias("_track"),
+                pl.col("vessel_id_b").alias("vessel_id"),
+                pl.col("n_positions_b").alias("n_positions"),
+            ),
+        ]
+    ).unique(["_period", "_track"])
+    per_hull = (
+        sides_long.group_by("_period", "vessel_id")
+        .agg(pl.col("n_positions").sum())
+        .sort("n_positions", "vessel_id")
+        .group_by("_period", maintain_order=True)
         .agg(
-            pl.col("start_time").min(),
-            pl.col("end_time").max(),
-            pl.col("switches").sum(),
-            pl.concat_list("vessel_id", "vessel_id_b").explode().alias("_vessels"),
-            pl.concat_list("n_positions", "n_positions_b").explode().alias("_sizes"),
+            pl.col("vessel_id").first().alias("_least"),
+            pl.col("vessel_id").last().alias("_most"),
+            pl.col("vessel_id").n_unique().alias("_hulls"),
         )
+    )
+    grouped = (
+        periods.group_by("mmsi", "_period")
+        .agg(pl.col("start_time").min(), pl.col("end_time").max(), pl.col("switches").sum())
+        .join(per_hull, on="_period", how="left")
         .with_columns(
-            pl.col("_vessels").list.get(pl.col("_sizes").list.arg_min()).alias("vessel_id"),
-            pl.col("_vessels").list.get(pl.col("_sizes").list.arg_max()).alias("other_vessel_id"),
+            pl.col("_least").alias("vessel_id"),
+            pl.when(pl.col("_hulls") > 1).then(pl.col("_most")).otherwise(None).alias("other_vessel_id"),
         )
     )
     events = grouped.select(

@@ -11,9 +11,13 @@ import functools
 from importlib import resources
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
+from scipy.spatial import cKDTree
 
 from shadowfleet.errors import PackageDataError
+from shadowfleet.geo.distance import EARTH_RADIUS_M
 
 SANCTIONED_STATES: Final[frozenset[str]] = frozenset({"KP"})
 """ISO 3166-1 alpha-2 codes of states under a UN port-call embargo relevant here (DPRK)."""
@@ -124,3 +128,42 @@ def port(locode: str) -> dict[str, object]:
     if rows.is_empty():
         raise PackageDataError(f"no port with UN/LOCODE {locode!r} in the gazetteer")
     return rows.row(0, named=True)
+
+
+@functools.cache
+def _harbour_tree() -> cKDTree:
+    lat = np.concatenate([ports()["lat"].to_numpy(), anchorages()["lat"].to_numpy()])
+    lon = np.concatenate([ports()["lon"].to_numpy(), anchorages()["lon"].to_numpy()])
+    return cKDTree(_unit_vectors(lat, lon))
+
+
+def _unit_vectors(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    phi, lam = np.radians(lat), np.radians(lon)
+    result: npt.NDArray[np.float64] = np.column_stack(
+        [np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]
+    )
+    return result
+
+
+def harbour_distance_m(
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64], max_m: float = 100_000.0
+) -> npt.NDArray[np.float64]:
+    """Great-circle distance from each point to the nearest gazetteer port or anchorage point, metres.
+
+    Args:
+        lat: Latitudes, degrees.
+        lon: Longitudes, degrees.
+        max_m: Distances beyond this are returned as ``inf`` (the search stops there).
+    """
+    if np.asarray(lat).size == 0:
+        return np.zeros(0)
+    chord_max = 2 * np.sin(max_m / EARTH_RADIUS_M / 2)
+    chord, _ = _harbour_tree().query(
+        _unit_vectors(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)),
+        k=1,
+        distance_upper_bound=chord_max,
+    )
+    result: npt.NDArray[np.float64] = np.where(
+        np.isfinite(chord), 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2, 1.0)), np.inf
+    )
+    return result

@@ -83,9 +83,7 @@ def clean_positions(positions: pl.DataFrame) -> tuple[pl.DataFrame, CleanReport]
     # a copy is then a row equal to the one before on every column of the report,
     # which needs no hash table over ten million rows.
     key = [c for c in SAME_REPORT if c in frame.columns]
-    frame = frame.with_columns(receiver_rank.alias("_rank")).sort(
-        ["mmsi", "timestamp", "lat", "lon", "_rank"], maintain_order=True
-    )
+    frame = frame.with_columns(receiver_rank.alias("_rank")).sort([*key, "_rank"], maintain_order=True, nulls_last=True)
     repeat = pl.all_horizontal(pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key).fill_null(False)
     frame = frame.filter(~repeat).drop("_rank")
     report = CleanReport(

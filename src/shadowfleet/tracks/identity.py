@@ -478,10 +478,11 @@ def link_vessels(chains: pl.DataFrame, config: IdentityConfig) -> VesselLinks:
     first = (
         labelled.sort("start_time")
         .group_by("_component")
-        .agg(pl.col("mmsi").first(), pl.col("start_time").first())
+        .agg(pl.col("chain").first(), pl.col("start_time").first())
         .with_columns(
-            pl.struct("mmsi", "start_time")
-            .map_elements(lambda s: stable_id("V", s["mmsi"], s["start_time"].isoformat()), return_dtype=pl.String)
+            # The chain names the MMSI and, on a shared MMSI, which of its hulls.
+            pl.struct("chain", "start_time")
+            .map_elements(lambda s: stable_id("V", s["chain"], s["start_time"].isoformat()), return_dtype=pl.String)
             .alias("vessel_id")
         )
         .select("_component", "vessel_id")
@@ -509,15 +510,21 @@ def _stitches(chains: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
         .filter(pl.col("start_time") - pl.lit(data_start) >= silence)
     )
     # A grid join on ~2 km cells and their neighbours keeps the candidate set linear.
+    # Longitude cells are as wide in degrees as the data's highest latitude needs for
+    # them to be ≥ 2 km everywhere (a few thousand chain ends: wide cells are cheap).
     cell = 0.02
-    ends = last.with_columns(
-        (pl.col("end_lat") / cell).floor().cast(pl.Int64).alias("_row"),
-        (pl.col("end_lon") / cell).floor().cast(pl.Int64).alias("_col"),
-    )
-    starts = first.rename({c: f"{c}_b" for c in first.columns}).with_columns(
-        (pl.col("start_lat_b") / cell).floor().cast(pl.Int64).alias("_row"),
-        (pl.col("start_lon_b") / cell).floor().cast(pl.Int64).alias("_col"),
-    )
+    latitudes = np.abs(np.concatenate([chains["end_lat"].to_numpy(), chains["start_lat"].to_numpy()]))
+    highest = float(np.nanmax(latitudes)) if latitudes.size else 0.0
+    lon_cell = cell / float(np.cos(np.radians(min(highest, 85.0))))
+
+    def cells(lat: str, lon: str) -> list[pl.Expr]:
+        return [
+            (pl.col(lat) / cell).floor().cast(pl.Int64).alias("_row"),
+            (pl.col(lon) / lon_cell).floor().cast(pl.Int64).alias("_col"),
+        ]
+
+    ends = last.with_columns(cells("end_lat", "end_lon"))
+    starts = first.rename({c: f"{c}_b" for c in first.columns}).with_columns(cells("start_lat_b", "start_lon_b"))
     shifted = pl.concat(
         [
             starts.with_columns((pl.col("_row") + dr).alias("_row"), (pl.col("_col") + dc).alias("_col"))
@@ -557,10 +564,18 @@ def _stitches(chains: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
         pl.Series("distance_m", distance),
         ((pl.col("start_time_b") - pl.col("end_time")).dt.total_seconds() / 3600.0).alias("gap_h"),
     ).filter(pl.col("distance_m") < config.link_max_distance_m)
-    # One to one, nearest first (Park et al. rank candidates by distance both ways).
-    ranked = candidates.sort("distance_m", "gap_h")
-    chosen = ranked.filter(pl.col("chain").is_first_distinct())
-    chosen = chosen.filter(pl.col("chain_b").is_first_distinct())
+    # One to one, nearest first (Park et al. rank candidates by distance both ways):
+    # a greedy pass over the few candidates that survived the filters.
+    ranked = candidates.sort("distance_m", "gap_h").select("chain", "chain_b", "distance_m", "gap_h")
+    used_a: set[str] = set()
+    used_b: set[str] = set()
+    keep = []
+    for k, (a, b) in enumerate(zip(ranked["chain"].to_list(), ranked["chain_b"].to_list(), strict=True)):
+        if a not in used_a and b not in used_b:
+            used_a.add(a)
+            used_b.add(b)
+            keep.append(k)
+    chosen = ranked[keep]
     return chosen.select("chain", "chain_b", pl.lit("stitch").alias("rule"), "distance_m", "gap_h")
 
 
@@ -785,6 +800,24 @@ def identity_periods(runs: pl.DataFrame, mmsis: pl.DataFrame) -> pl.DataFrame:
             on=["vessel_id", "valid_from"],
             how="left",
         )
+    # A break where no field actually changed (a field first heard, a value back-filled)
+    # is not a new identity: consecutive equal periods are one.
+    fields = ["mmsi", "imo", "name", "call_sign", "ship_type", "dimensions"]
+    new_period = pl.col("vessel_id") != pl.col("vessel_id").shift(1)
+    for column in fields:
+        new_period = new_period | pl.col(column).ne_missing(pl.col(column).shift(1))
+    result = (
+        result.sort("vessel_id", "valid_from")
+        .with_columns(new_period.fill_null(True).cum_sum().alias("_period"))
+        .group_by("_period", maintain_order=True)
+        .agg(
+            pl.col("vessel_id").first(),
+            *(pl.col(c).first() for c in fields),
+            pl.col("valid_from").min(),
+            pl.col("valid_to").max(),
+        )
+        .drop("_period")
+    )
     dims = pl.col("dimensions").str.split_exact("x", 1)
     return (
         result.with_columns(

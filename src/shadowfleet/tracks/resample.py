@@ -6,8 +6,10 @@ by an equi-join on time, with no cut at midnight or at the edge of a batch: a ba
 that starts mid-track gives the same samples as one run over everything, as long as
 it holds the fix before its first grid instant. Positions are interpolated linearly
 (longitude across the antimeridian the short way) between consecutive fixes of one
-track, and only across silences of at most ``resample_max_gap_h``: nothing is invented
-inside a gap.
+track, and only across silences of at most ``resample_max_gap_h`` — or, when the
+vessel reappears where a drift slower than ``resample_slow_speed_kn`` would have taken
+it, of at most ``resample_max_slow_gap_h`` (a vessel lying still under satellite-only
+coverage): nothing is invented inside a real gap.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.config import TrackConfig
+from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
 
 
 def resample_tracks(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFrame:
@@ -50,7 +53,15 @@ def resample_tracks(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFram
     # the track's last fix gives its own instant when it lies exactly on the grid.
     nxt = np.append(np.arange(1, t.size), t.size - 1)
     same = np.append(track[1:] == track[:-1], False)
-    gap_ok = same & (t[nxt] - t <= round(config.resample_max_gap_h * 3600 * 1e6))
+    span_us = t[nxt] - t
+    # A vessel found where a slow drift would have taken it lay there through the
+    # silence (satellite passes leave hours between fixes at sea): bridged up to
+    # resample_max_slow_gap_h. Anything faster is only bridged over short silences.
+    drift_kn = haversine_m(lat, lon, lat[nxt], lon[nxt]) / np.maximum(span_us / 1e6, 1.0) / KNOT_M_PER_S
+    slow_bridge = (drift_kn < config.resample_slow_speed_kn) & (
+        span_us <= round(config.resample_max_slow_gap_h * 3600 * 1e6)
+    )
+    gap_ok = same & ((span_us <= round(config.resample_max_gap_h * 3600 * 1e6)) | slow_bridge)
     first_k = -(-t // interval_us)  # ceil
     last_k = np.where(gap_ok, -(-t[nxt] // interval_us) - 1, np.where(t % interval_us == 0, t // interval_us, -1))
     counts = np.where(gap_ok | (t % interval_us == 0), np.maximum(last_k - first_k + 1, 0), 0)

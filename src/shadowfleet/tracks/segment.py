@@ -363,9 +363,20 @@ def summarise_tracks(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFra
         )
         .sort("mmsi", "start_time")
         .with_columns(
-            # "<mmsi>-<first fix time>": stable across runs over the same data.
-            pl.format("{}-{}", pl.col("mmsi"), pl.col("start_time").dt.strftime("%Y%m%dT%H%M%S%.6fZ")).alias("track_id")
+            # "<mmsi>-<first fix time>[-n]": stable across runs over the same data; n
+            # tells apart tracks of one MMSI starting at the same instant (two ships).
+            pl.format("{}-{}", pl.col("mmsi"), pl.col("start_time").dt.strftime("%Y%m%dT%H%M%S%.6fZ")).alias(
+                "track_id"
+            ),
+            pl.col("track_number").rank("ordinal").over("mmsi", "start_time").alias("_nth"),
         )
+        .with_columns(
+            pl.when(pl.col("_nth") > 1)
+            .then(pl.format("{}-{}", pl.col("track_id"), pl.col("_nth")))
+            .otherwise(pl.col("track_id"))
+            .alias("track_id")
+        )
+        .drop("_nth")
     )
     # Does another, longer track of the MMSI span this one? (interval containment)
     longer = tracks.select(
@@ -382,8 +393,8 @@ def summarise_tracks(positions: pl.DataFrame, config: TrackConfig) -> pl.DataFra
         .filter(
             (pl.col("_other") != pl.col("track_number"))
             & (pl.col("_o_n") > pl.col("n_positions"))
-            & (pl.col("_o_start") <= pl.col("end_time"))
-            & (pl.col("_o_end") >= pl.col("start_time"))
+            & (pl.col("_o_start") <= pl.col("start_time"))
+            & (pl.col("_o_end") >= pl.col("end_time"))
         )
         .select("track_number")
         .unique()

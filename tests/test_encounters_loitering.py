@@ -1,0 +1,119 @@
+"""Encounters and loitering at their thresholds, on hand-built tracks at sea."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from shadowfleet.config import Config
+from shadowfleet.pipeline import build_tracks, detect_events
+from tests.track_builders import METRES_PER_DEGREE, fix, positions, static, statics
+
+CONFIG = Config()
+SEA = (20.5, 112.5)  # South China Sea, > 60 nm from land and far from any port
+
+
+def _drifting(
+    mmsi: int,
+    start_h: float,
+    hours: float,
+    north_m: float = 0.0,
+    every_s: float = 600.0,
+    sog: float = 0.4,
+    receiver: str = "satellite",
+) -> list[dict[str, object]]:
+    """A vessel lying nearly still at sea (fixes every ``every_s``)."""
+    lat = SEA[0] + north_m / METRES_PER_DEGREE
+    count = int(hours * 3600 / every_s) + 1
+    return [
+        fix(
+            mmsi,
+            start_h + k * every_s / 3600,
+            lat + 2.0 * k / METRES_PER_DEGREE,
+            SEA[1],
+            sog,
+            0.0,
+            receiver_class=receiver,
+        )
+        for k in range(count)
+    ]
+
+
+def _events(rows: list[dict[str, object]], reports: list[dict[str, object]] | None = None) -> pl.DataFrame:
+    result = build_tracks(positions(rows), statics(reports or []), CONFIG)
+    return detect_events(result, CONFIG).events
+
+
+@pytest.mark.parametrize(("distance_m", "found"), [(450.0, True), (550.0, False)])
+def test_encounter_distance_threshold(distance_m: float, found: bool) -> None:
+    rows = _drifting(412000001, 0.0, 3.0) + _drifting(413000002, 0.0, 3.0, north_m=distance_m)
+    events = _events(rows).filter(pl.col("event_type") == "encounter")
+    assert (events.height == 1) is found
+
+
+@pytest.mark.parametrize(("hours", "found"), [(1.8, False), (2.2, True)])
+def test_encounter_duration_threshold(hours: float, found: bool) -> None:
+    rows = _drifting(412000001, 0.0, hours) + _drifting(413000002, 0.0, hours, north_m=100.0)
+    events = _events(rows).filter(pl.col("event_type") == "encounter")
+    assert (events.height == 1) is found
+
+
+def test_encounter_needs_both_slow_and_away_from_port() -> None:
+    fast = [fix(413000002, k / 6, SEA[0] + 0.0009, SEA[1], 6.0, 0.0) for k in range(19)]
+    rows = _drifting(412000001, 0.0, 3.0) + fast
+    assert _events(rows).filter(pl.col("event_type") == "encounter").is_empty()
+    # off Ningbo-Zhoushan's anchorages
+    port = [fix(412000001, k / 6, 29.93, 122.10, 0.2, 0.0) for k in range(19)] + [
+        fix(413000002, k / 6, 29.9305, 122.10, 0.2, 0.0) for k in range(19)
+    ]
+    assert _events(port).filter(pl.col("event_type") == "encounter").is_empty()
+
+
+def test_meetings_less_than_four_hours_apart_are_one_encounter_across_midnight() -> None:
+    first = _drifting(412000001, 21.0, 2.5) + _drifting(413000002, 21.0, 2.5, north_m=80.0)
+    # they drift apart (1.5 km) for 3 h, then meet again after midnight
+    apart = [fix(413000002, 23.6 + k / 6, SEA[0] + 1500 / METRES_PER_DEGREE, SEA[1], 0.4, 0.0) for k in range(18)]
+    second = _drifting(412000001, 26.6, 2.5) + _drifting(413000002, 26.6, 2.5, north_m=60.0)
+    events = _events(first + apart + second).filter(pl.col("event_type") == "encounter")
+    assert events.height == 1
+    assert json.loads(events["details"][0])["duration_h"] > 7
+
+
+def test_opposite_draught_changes_make_a_transfer_and_name_the_donor() -> None:
+    rows = _drifting(412000001, 0.0, 12.0) + _drifting(413000002, 0.0, 12.0, north_m=70.0)
+    reports = [
+        static(412000001, 0.0, 5, 0.5, draught_m=5.0),
+        static(412000001, 13.0, 5, 0.5, draught_m=9.0),  # receiver loads
+        static(413000002, 0.0, 5, 0.5, draught_m=10.0),
+        static(413000002, 14.0, 5, 0.5, draught_m=6.5),  # donor discharges
+    ]
+    events = _events(rows, reports).filter(pl.col("event_type") == "encounter")
+    row = events.row(0, named=True)
+    assert row["subtype"] == "sts" and row["mmsi"] == 413000002 and row["other_mmsi"] == 412000001
+    assert json.loads(row["details"])["draught_before_m"] == [10.0, 5.0]
+    assert row["confidence"] > 0.8
+
+
+@pytest.mark.parametrize(("hours", "found"), [(3.8, False), (4.2, True)])
+def test_loitering_duration_threshold(hours: float, found: bool) -> None:
+    events = _events(_drifting(412000001, 0.0, hours)).filter(pl.col("event_type") == "loitering")
+    assert (events.height == 1) is found
+
+
+def test_loitering_near_shore_or_fast_is_not_loitering() -> None:
+    near_shore = [fix(412000001, k / 6, 22.1, 113.9, 0.3, 0.0) for k in range(36)]  # off Hong Kong
+    assert _events(near_shore).filter(pl.col("event_type") == "loitering").is_empty()
+    fast = _drifting(412000001, 0.0, 6.0, sog=2.5)
+    assert _events(fast).filter(pl.col("event_type") == "loitering").is_empty()
+
+
+def test_a_long_silence_breaks_loitering_a_satellite_pause_does_not() -> None:
+    pause = _drifting(412000001, 0.0, 2.5) + _drifting(412000001, 5.5, 2.5, north_m=300.0)  # 3 h, drifted 300 m
+    events = _events(pause).filter(pl.col("event_type") == "loitering")
+    assert events.height == 1 and json.loads(events["details"][0])["longest_silence_h"] == pytest.approx(3.0, abs=0.01)
+    moved = _drifting(412000001, 0.0, 2.5) + _drifting(412000001, 5.5, 2.5, north_m=20_000.0)  # 20 km in 3 h
+    assert _events(moved).filter(pl.col("event_type") == "loitering").is_empty()
+    dark = _drifting(412000001, 0.0, 2.5) + _drifting(412000001, 15.0, 2.5, north_m=300.0)  # 12.5 h: breaks
+    assert _events(dark).filter(pl.col("event_type") == "loitering").is_empty()
