@@ -66,15 +66,29 @@ def candidate_pairs(samples: pl.DataFrame, config: EncounterConfig) -> pl.DataFr
         .with_columns(row.alias("_row"))
         .with_columns((pl.col("lon") * scale / cell).floor().cast(pl.Int64).alias("_col"))
     )
+    # Half the neighbourhood is enough for unordered pairs: the own cell and four of
+    # the eight neighbours (the other four see this cell as theirs).
     shifted = pl.concat(
         [
             keyed.with_columns((pl.col("_row") + dr).alias("_row"), (pl.col("_col") + dc).alias("_col"))
-            for dr in (-1, 0, 1)
-            for dc in (-1, 0, 1)
+            for dr, dc in ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
         ]
     )
     joined = keyed.join(shifted, on=["timestamp", "_row", "_col"], suffix="_b").filter(
-        pl.col("vessel_id") < pl.col("vessel_id_b")
+        pl.col("vessel_id") != pl.col("vessel_id_b")
+    )
+    # Name each pair in one order (vessel_a < vessel_b), whichever side found it.
+    swap = pl.col("vessel_id") > pl.col("vessel_id_b")
+    joined = joined.select(
+        "timestamp",
+        *(
+            pl.when(swap).then(pl.col(f"{c}_b")).otherwise(pl.col(c)).alias(c)
+            for c in ("vessel_id", "mmsi", "lat", "lon")
+        ),
+        *(
+            pl.when(swap).then(pl.col(c)).otherwise(pl.col(f"{c}_b")).alias(f"{c}_b")
+            for c in ("vessel_id", "mmsi", "lat", "lon")
+        ),
     )
     if joined.is_empty():
         return pl.DataFrame(
@@ -156,7 +170,24 @@ def detect_encounters(
         encounter: Encounter configuration.
         tracks: Track configuration (the resampling interval and gap limit).
     """
-    usable = positions.filter(pl.col("vessel_id").is_not_null())
+    usable = positions.filter(
+        pl.col("vessel_id").is_not_null() & (pl.col("sog_kn").is_null() | (pl.col("sog_kn") < encounter.max_speed_kn))
+    ).select("track_number", "vessel_id", "mmsi", "timestamp", "lat", "lon", "sog_kn")
+    # Fixes in port cannot make an encounter (its mean position must be 10 km out);
+    # dropping those within half that distance first keeps the resampling small.
+    # Looked up once per ~1 km cell, not per fix: moored vessels repeat positions.
+    cells = usable.select((pl.col("lat") * 100).round(0).alias("_r"), (pl.col("lon") * 100).round(0).alias("_c"))
+    unique_cells = cells.unique()
+    near = (
+        harbour_distance_m(
+            unique_cells["_r"].to_numpy() / 100, unique_cells["_c"].to_numpy() / 100, encounter.min_port_distance_m
+        )
+        < encounter.min_port_distance_m / 2
+    )
+    in_port = unique_cells.filter(pl.Series(near)).with_columns(pl.lit(True).alias("_port"))
+    usable = usable.filter(
+        ~cells.join(in_port, on=["_r", "_c"], how="left", maintain_order="left")["_port"].fill_null(False)
+    )
     samples = _slow_samples(resample_tracks(usable, tracks), encounter)
     pairs = candidate_pairs(samples, encounter)
     if pairs.is_empty():
