@@ -117,3 +117,25 @@ def test_a_long_silence_breaks_loitering_a_satellite_pause_does_not() -> None:
     assert _events(moved).filter(pl.col("event_type") == "loitering").is_empty()
     dark = _drifting(412000001, 0.0, 2.5) + _drifting(412000001, 15.0, 2.5, north_m=300.0)  # 12.5 h: breaks
     assert _events(dark).filter(pl.col("event_type") == "loitering").is_empty()
+
+
+@pytest.mark.parametrize(("after_m", "expected"), [(6.45, []), (6.55, ["load"]), (5.4, ["discharge"])])
+def test_draught_change_threshold(after_m: float, expected: list[str]) -> None:
+    rows = _drifting(412000001, 0.0, 30.0, every_s=1800.0)
+    reports = [static(412000001, 0.0, 20, 10.0, draught_m=6.0), static(412000001, 20.0, 20, 10.0, draught_m=after_m)]
+    events = _events(rows, reports).filter(pl.col("event_type") == "draught_change")
+    assert events["subtype"].to_list() == expected
+    if expected:
+        row = events.row(0, named=True)
+        assert row["start_time"].hour == 10 and row["end_time"].hour == 20  # last old report → first new
+        assert json.loads(row["details"])["draught_before_m"] == 6.0
+
+
+def test_a_draught_heard_once_is_not_a_load() -> None:
+    rows = _drifting(412000001, 0.0, 30.0, every_s=1800.0)
+    reports = [
+        static(412000001, 0.0, 20, 10.0, draught_m=6.0),
+        static(412000001, 10.1, 1, 0.0, draught_m=12.0),
+        static(412000001, 10.2, 20, 10.0, draught_m=6.0),
+    ]
+    assert _events(rows, reports).filter(pl.col("event_type") == "draught_change").is_empty()

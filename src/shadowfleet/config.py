@@ -466,6 +466,23 @@ class EncounterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DraughtConfig:
+    """Loads and discharges from declared draught (``DESIGN.md`` §5 Draught change).
+
+    Attributes:
+        min_change_m: A change of declared draught at least this large is a load or
+            a discharge, metres (0.5 m: well above the 0.1 m resolution of AIS and the
+            trim and sea-water density effects crews round away).
+    """
+
+    min_change_m: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.min_change_m <= 0:
+            raise ConfigError("[draught] min_change_m must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class LoiteringConfig:
     """A single vessel slow at sea (``DESIGN.md`` §5; GFW product loitering).
 
@@ -502,6 +519,7 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     spoofing: SpoofingConfig = field(default_factory=SpoofingConfig)
     encounter: EncounterConfig = field(default_factory=EncounterConfig)
+    draught: DraughtConfig = field(default_factory=DraughtConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

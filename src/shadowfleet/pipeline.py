@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from shadowfleet.config import Config
+from shadowfleet.events.draught import detect_draught_changes
 from shadowfleet.events.encounters import detect_encounters
 from shadowfleet.events.identity import detect_identity_anomalies, detect_identity_changes
 from shadowfleet.events.loitering import detect_loitering
@@ -252,6 +253,11 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     parts.append(reconcile_spoofing(jumps, on_land, circles, collisions, config.spoofing))
 
     timings["spoofing"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("draught changes")
+    parts.append(detect_draught_changes(result.declarations, fixes, config.draught))
+    timings["draught"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("encounters")
