@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -139,3 +140,64 @@ def test_a_draught_heard_once_is_not_a_load() -> None:
         static(412000001, 10.2, 20, 10.0, draught_m=6.0),
     ]
     assert _events(rows, reports).filter(pl.col("event_type") == "draught_change").is_empty()
+
+
+# ----------------------------------------------------------------------------- port visits
+
+PORT = (32.916667, 117.366667)  # Bengbu (WPI), a gazetteer port with no other point within 30 km
+
+
+def _call(offset_m: float, *, stop: bool = True, from_sea: bool = True, to_sea: bool = True) -> list[dict[str, object]]:
+    """Sail in from 20 km north, stay 10 h at ``offset_m`` north of the point, sail out."""
+    rows: list[dict[str, object]] = []
+    lat0, lon0 = PORT
+    if from_sea:
+        rows += [
+            fix(412000009, k / 6, lat0 + (20_000 - k * 1_000) / METRES_PER_DEGREE, lon0, 10.0, 180.0) for k in range(18)
+        ]
+    speed = 0.1 if stop else 1.0
+    rows += [fix(412000009, 3.0 + k / 6, lat0 + offset_m / METRES_PER_DEGREE, lon0, speed, 0.0) for k in range(60)]
+    if to_sea:
+        rows += [
+            fix(412000009, 13.0 + k / 6, lat0 + (offset_m + k * 1_000) / METRES_PER_DEGREE, lon0, 10.0, 0.0)
+            for k in range(1, 20)
+        ]
+    return rows
+
+
+def test_the_reference_point_is_in_the_gazetteer() -> None:
+    from shadowfleet.geo.gazetteer import nearest_harbour
+
+    distance, _ = nearest_harbour(np.array([PORT[0]]), np.array([PORT[1]]))
+    assert distance[0] < 10.0
+
+
+@pytest.mark.parametrize(("offset_m", "found"), [(2_900.0, True), (3_100.0, False)])
+def test_port_visit_entry_distance(offset_m: float, found: bool) -> None:
+    visits = _events(_call(offset_m)).filter(pl.col("event_type") == "port_visit")
+    assert (visits.height == 1) is found
+    if found:
+        row = visits.row(0, named=True)
+        assert row["confidence"] == 1.0 and row["port_name"] == "Bengbu" and row["subtype"] is None
+
+
+def test_port_visit_confidence_levels() -> None:
+    passing = _events(_call(1_500.0, stop=False)).filter(pl.col("event_type") == "port_visit")
+    assert passing.is_empty()  # entry and exit only: level 1, not reported
+    already_in = _events(_call(1_500.0, from_sea=False)).filter(pl.col("event_type") == "port_visit")
+    assert already_in["confidence"].to_list() == [0.75]  # stop and exit, no entry seen
+
+
+def test_a_silence_in_port_is_evidence_and_the_exit_has_hysteresis() -> None:
+    lat0, lon0 = PORT
+    rows = [
+        fix(412000009, k / 6, lat0 + (20_000 - k * 1_000) / METRES_PER_DEGREE, lon0, 10.0, 180.0) for k in range(18)
+    ]
+    rows += [fix(412000009, 3.0, lat0 + 2_500 / METRES_PER_DEGREE, lon0, 1.0, 0.0)]
+    rows += [fix(412000009, 7.5, lat0 + 3_500 / METRES_PER_DEGREE, lon0, 1.0, 0.0)]  # 4.5 h later, 3.5 km: still in
+    rows += [
+        fix(412000009, 7.6 + k / 6, lat0 + (4_500 + k * 1_000) / METRES_PER_DEGREE, lon0, 10.0, 0.0) for k in range(10)
+    ]
+    visits = _events(rows).filter(pl.col("event_type") == "port_visit")
+    assert visits["confidence"].to_list() == [1.0]  # entry, port gap, exit
+    assert json.loads(visits["details"][0])["confidence_level"] == 4

@@ -466,6 +466,36 @@ class EncounterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PortVisitConfig:
+    """Port visits: GFW's state machine (``DESIGN.md`` §5 Port visit).
+
+    Attributes:
+        entry_distance_m: In port within this distance of a port or anchorage point, metres.
+        exit_distance_m: Back at sea beyond this distance (hysteresis), metres.
+        stop_begin_kn: Stopped at or below this speed, knots ...
+        stop_end_kn: ... moving again at or above this one, knots.
+        port_gap_h: A silence this long while in port is a port gap, hours.
+        min_confidence_level: Visits of GFW confidence below this (1-4) are not
+            reported (level 1 is mostly vessels passing an anchorage).
+    """
+
+    entry_distance_m: float = 3_000.0
+    exit_distance_m: float = 4_000.0
+    stop_begin_kn: float = 0.2
+    stop_end_kn: float = 0.5
+    port_gap_h: float = 4.0
+    min_confidence_level: int = 2
+
+    def __post_init__(self) -> None:
+        if not 0 < self.entry_distance_m <= self.exit_distance_m:
+            raise ConfigError("[port_visit] entry_distance_m must be positive and not above exit_distance_m")
+        if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
+            raise ConfigError("[port_visit] stop_begin_kn must not be above stop_end_kn")
+        if not 1 <= self.min_confidence_level <= 4:
+            raise ConfigError("[port_visit] min_confidence_level must be 1 to 4")
+
+
+@dataclass(frozen=True, slots=True)
 class DraughtConfig:
     """Loads and discharges from declared draught (``DESIGN.md`` §5 Draught change).
 
@@ -520,6 +550,7 @@ class Config:
     spoofing: SpoofingConfig = field(default_factory=SpoofingConfig)
     encounter: EncounterConfig = field(default_factory=EncounterConfig)
     draught: DraughtConfig = field(default_factory=DraughtConfig)
+    port_visit: PortVisitConfig = field(default_factory=PortVisitConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

@@ -19,6 +19,7 @@ from shadowfleet.events.draught import detect_draught_changes
 from shadowfleet.events.encounters import detect_encounters
 from shadowfleet.events.identity import detect_identity_anomalies, detect_identity_changes
 from shadowfleet.events.loitering import detect_loitering
+from shadowfleet.events.port_visits import detect_port_visits
 from shadowfleet.events.spoofing import (
     SpoofingReport,
     detect_circles,
@@ -253,6 +254,11 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     parts.append(reconcile_spoofing(jumps, on_land, circles, collisions, config.spoofing))
 
     timings["spoofing"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("port visits")
+    parts.append(detect_port_visits(positions, config.port_visit))
+    timings["port_visits"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("draught changes")

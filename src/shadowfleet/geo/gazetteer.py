@@ -131,10 +131,49 @@ def port(locode: str) -> dict[str, object]:
 
 
 @functools.cache
+def harbours() -> pl.DataFrame:
+    """Every port and anchorage point of the gazetteer, as one table.
+
+    Columns: ``name`` (the port's name; an anchorage's label), ``country_iso2``,
+    ``lat``, ``lon`` (degrees), ``kind`` (``port`` or ``anchorage``), ``sanctioned``.
+    """
+    port_rows = ports().select(
+        pl.col("name"), pl.col("country_iso2"), pl.col("lat"), pl.col("lon"), pl.lit("port").alias("kind")
+    )
+    anchorage_rows = anchorages().select(
+        pl.col("label").alias("name"),
+        pl.col("country_iso2"),
+        pl.col("lat"),
+        pl.col("lon"),
+        pl.lit("anchorage").alias("kind"),
+    )
+    table = pl.concat([port_rows, anchorage_rows], how="vertical_relaxed")
+    return table.with_columns(
+        pl.col("country_iso2").is_in(list(SANCTIONED_STATES)).fill_null(False).alias("sanctioned")
+    )
+
+
+@functools.cache
 def _harbour_tree() -> cKDTree:
-    lat = np.concatenate([ports()["lat"].to_numpy(), anchorages()["lat"].to_numpy()])
-    lon = np.concatenate([ports()["lon"].to_numpy(), anchorages()["lon"].to_numpy()])
-    return cKDTree(_unit_vectors(lat, lon))
+    table = harbours()
+    return cKDTree(_unit_vectors(table["lat"].to_numpy(), table["lon"].to_numpy()))
+
+
+def nearest_harbour(
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64], max_m: float = 100_000.0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Distance to the nearest :func:`harbours` point (metres, ``inf`` beyond ``max_m``) and its row (-1 then)."""
+    if np.asarray(lat).size == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    chord_max = 2 * np.sin(max_m / EARTH_RADIUS_M / 2)
+    chord, index = _harbour_tree().query(
+        _unit_vectors(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)),
+        k=1,
+        distance_upper_bound=chord_max,
+    )
+    found = np.isfinite(chord)
+    distance = np.where(found, 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(np.where(found, chord, 0) / 2, 1.0)), np.inf)
+    return distance, np.where(found, index, -1).astype(np.int64)
 
 
 def _unit_vectors(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -155,15 +194,4 @@ def harbour_distance_m(
         lon: Longitudes, degrees.
         max_m: Distances beyond this are returned as ``inf`` (the search stops there).
     """
-    if np.asarray(lat).size == 0:
-        return np.zeros(0)
-    chord_max = 2 * np.sin(max_m / EARTH_RADIUS_M / 2)
-    chord, _ = _harbour_tree().query(
-        _unit_vectors(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)),
-        k=1,
-        distance_upper_bound=chord_max,
-    )
-    result: npt.NDArray[np.float64] = np.where(
-        np.isfinite(chord), 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2, 1.0)), np.inf
-    )
-    return result
+    return nearest_harbour(lat, lon, max_m)[0]
