@@ -97,12 +97,25 @@ def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.D
         positions: Segmented positions with ``vessel_id`` (noise rows null, ignored) and ``sog_kn``.
         config: Port-visit configuration.
     """
+    # Sorted by the vessel's integer code, not its text: ten million strings are not
+    # needed to order fixes by vessel.
+    vessel_code = (
+        pl.col("vessel_id").to_physical().cast(pl.Int64)
+        if isinstance(positions.schema["vessel_id"], pl.Categorical)
+        else pl.col("vessel_id").rank("dense").cast(pl.Int64)
+    )
     fixes = (
         positions.filter(pl.col("vessel_id").is_not_null())
         .select(
-            pl.col("vessel_id").cast(pl.String), "mmsi", "timestamp", "lat", "lon", pl.col("sog_kn").cast(pl.Float64)
+            vessel_code.alias("_code"),
+            "vessel_id",
+            "mmsi",
+            "timestamp",
+            "lat",
+            "lon",
+            pl.col("sog_kn").cast(pl.Float64),
         )
-        .sort("vessel_id", "timestamp")
+        .sort("_code", "timestamp")
     )
     if fixes.is_empty():
         return make_events(pl.DataFrame())
@@ -114,7 +127,7 @@ def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.D
     )
     looked = unique_cells.with_columns(pl.Series("_distance", distance), pl.Series("_harbour", index))
     joined = cells.join(looked, on=["_r", "_c"], how="left", maintain_order="left")
-    vessel_codes = fixes["vessel_id"].rank("dense").cast(pl.Int64).to_numpy()
+    vessel_codes = fixes["_code"].to_numpy()
     visit, entered, exited, evidence = _visit_kernel(
         vessel_codes,
         fixes["timestamp"].dt.epoch("us").to_numpy() / 1e6,
@@ -158,7 +171,7 @@ def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.D
     events = named.select(
         pl.lit("port_visit").alias("event_type"),
         pl.when(pl.col("sanctioned")).then(pl.lit("sanctioned")).otherwise(None).alias("subtype"),
-        "vessel_id",
+        pl.col("vessel_id").cast(pl.String),
         "mmsi",
         "start_time",
         "end_time",
