@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from shadowfleet.config import Config
+from shadowfleet.config import AreaConfig, Config
+from shadowfleet.errors import InputError
+from shadowfleet.events.areas import load_areas
 from shadowfleet.pipeline import build_tracks, detect_events
 from tests.track_builders import METRES_PER_DEGREE, fix, positions, static, statics
 
@@ -201,3 +205,47 @@ def test_a_silence_in_port_is_evidence_and_the_exit_has_hysteresis() -> None:
     visits = _events(rows).filter(pl.col("event_type") == "port_visit")
     assert visits["confidence"].to_list() == [1.0]  # entry, port gap, exit
     assert json.loads(visits["details"][0])["confidence_level"] == 4
+
+
+# ----------------------------------------------------------------------------- areas of interest
+
+
+def test_entering_korea_bay_is_an_area_entry_first_heard_inside_is_not(tmp_path: Path) -> None:
+    # sailing north-east from the Yellow Sea into Korea Bay
+    rows = [fix(412000011, k / 2, 37.6 + k * 0.05, 123.0, 10.0, 0.0) for k in range(40)]
+    events = _events(rows).filter(pl.col("event_type") == "area_entry")
+    assert events["subtype"].to_list() == ["korea_bay"]
+    inside_from_start = [fix(412000012, k / 2, 39.0, 123.0 + k * 0.01, 5.0, 90.0) for k in range(10)]
+    assert _events(inside_from_start).filter(pl.col("event_type") == "area_entry").is_empty()
+    # the user's own areas replace the defaults
+    custom = tmp_path / "areas.geojson"
+    custom.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "my_box"},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[122.5, 38.5], [123.5, 38.5], [123.5, 38.8], [122.5, 38.8], [122.5, 38.5]]
+                            ],
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    config = replace(CONFIG, areas=AreaConfig(path=str(custom)))
+    result = build_tracks(positions(rows), statics([]), config)
+    found = detect_events(result, config).events.filter(pl.col("event_type") == "area_entry")
+    assert found["subtype"].to_list() == ["my_box"]
+
+
+def test_an_unreadable_areas_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "areas.geojson"
+    bad.write_text("{not json")
+    with pytest.raises(InputError, match="areas of interest"):
+        load_areas(bad)

@@ -496,6 +496,18 @@ class PortVisitConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AreaConfig:
+    """Areas of interest for ``area_entry`` events.
+
+    Attributes:
+        path: A GeoJSON file of named polygons (``properties.name``); empty for the
+            packaged defaults of the DPRK coal case.
+    """
+
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DraughtConfig:
     """Loads and discharges from declared draught (``DESIGN.md`` §5 Draught change).
 
@@ -551,6 +563,7 @@ class Config:
     encounter: EncounterConfig = field(default_factory=EncounterConfig)
     draught: DraughtConfig = field(default_factory=DraughtConfig)
     port_visit: PortVisitConfig = field(default_factory=PortVisitConfig)
+    areas: AreaConfig = field(default_factory=AreaConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from shadowfleet.config import Config
+from shadowfleet.events.areas import detect_area_entries
 from shadowfleet.events.draught import detect_draught_changes
 from shadowfleet.events.encounters import detect_encounters
 from shadowfleet.events.identity import detect_identity_anomalies, detect_identity_changes
@@ -259,6 +260,11 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     progress("port visits")
     parts.append(detect_port_visits(positions, config.port_visit))
     timings["port_visits"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("areas")
+    parts.append(detect_area_entries(positions, config.areas))
+    timings["areas"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("draught changes")
