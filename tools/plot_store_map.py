@@ -23,6 +23,7 @@ from shadowfleet.store.lake import Store
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Draw the map; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("store")
     parser.add_argument("out")
