@@ -81,3 +81,20 @@ def flagged_runs(frame: pl.DataFrame, flag: str, key: str) -> pl.DataFrame:
         )
         .drop("_run")
     )
+
+
+def run_events(runs: pl.DataFrame, event_type: str, subtype: str, **measured: pl.Expr) -> pl.DataFrame:
+    """Events from :func:`flagged_runs` rows: one per run, with the measured quantities as details."""
+    return make_events(
+        runs.select(
+            pl.lit(event_type).alias("event_type"),
+            pl.lit(subtype).alias("subtype"),
+            pl.col("vessel_id").cast(pl.String),
+            "mmsi",
+            "start_time",
+            "end_time",
+            "lat",
+            "lon",
+            details(**measured),
+        )
+    )

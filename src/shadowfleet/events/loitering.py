@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.config import LoiteringConfig
-from shadowfleet.events.common import details, flagged_runs, make_events
+from shadowfleet.events.common import flagged_runs, make_events, run_events
 from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
 from shadowfleet.geo.land import clear_of_land
 
@@ -71,22 +71,15 @@ def detect_loitering(positions: pl.DataFrame, config: LoiteringConfig) -> pl.Dat
     spans = list(zip(runs["first_row"], runs["last_row"], strict=True))  # a few runs, not positions
     mean_speed = [float(np.nanmean(speeds[a : b + 1])) for a, b in spans]
     longest_gap = [float(gaps[a + 1 : b + 1].max()) if b > a else 0.0 for a, b in spans]
-    events = runs.with_columns(
+    runs = runs.with_columns(
         pl.Series("_mean_speed", mean_speed, dtype=pl.Float64), pl.Series("_gap", longest_gap, dtype=pl.Float64)
-    ).select(
-        pl.lit("loitering").alias("event_type"),
-        pl.lit("at_sea").alias("subtype"),
-        pl.col("vessel_id").cast(pl.String),
-        "mmsi",
-        "start_time",
-        "end_time",
-        "lat",
-        "lon",
-        details(
-            duration_h=pl.col("duration_h").round(2),
-            mean_speed_kn=pl.col("_mean_speed").round(2),
-            positions=pl.col("positions"),
-            longest_silence_h=pl.col("_gap").round(2),
-        ),
     )
-    return make_events(events)
+    return run_events(
+        runs,
+        "loitering",
+        "at_sea",
+        duration_h=pl.col("duration_h").round(2),
+        mean_speed_kn=pl.col("_mean_speed").round(2),
+        positions=pl.col("positions"),
+        longest_silence_h=pl.col("_gap").round(2),
+    )

@@ -31,7 +31,7 @@ import numpy.typing as npt
 import polars as pl
 
 from shadowfleet.config import SpoofingConfig
-from shadowfleet.events.common import details, flagged_runs, make_events
+from shadowfleet.events.common import details, flagged_runs, make_events, run_events
 from shadowfleet.geo.distance import KNOT_M_PER_S, destination, haversine_m
 from shadowfleet.geo.gazetteer import harbour_distance_m
 from shadowfleet.geo.land import is_land
@@ -464,23 +464,16 @@ def detect_on_land(positions: pl.DataFrame, config: SpoofingConfig) -> tuple[pl.
     runs = runs.with_columns(pl.Series("_entered", entered), pl.Series("_left", left), pl.Series("_far", far)).filter(
         pl.col("_entered") | pl.col("_left") | pl.col("_far")
     )
-    events = runs.select(
-        pl.lit("spoofing").alias("event_type"),
-        pl.lit("on_land").alias("subtype"),
-        "vessel_id",
-        "mmsi",
-        "start_time",
-        "end_time",
-        "lat",
-        "lon",
-        details(
-            positions=pl.col("positions"),
-            jumped_in=pl.col("_entered"),
-            jumped_out=pl.col("_left"),
-            far_inland=pl.col("_far"),
-        ),
+    events = run_events(
+        runs,
+        "spoofing",
+        "on_land",
+        positions=pl.col("positions"),
+        jumped_in=pl.col("_entered"),
+        jumped_out=pl.col("_left"),
+        far_inland=pl.col("_far"),
     )
-    return make_events(events), count
+    return events, count
 
 
 def _jumps(positions: pl.DataFrame, config: SpoofingConfig) -> B:
@@ -636,18 +629,7 @@ def detect_circles(positions: pl.DataFrame, config: SpoofingConfig) -> pl.DataFr
         return make_events(pl.DataFrame())
     frame = ordered.with_columns(pl.Series("_circling", circling))
     runs = flagged_runs(frame, "_circling", "track_number")
-    events = runs.select(
-        pl.lit("spoofing").alias("event_type"),
-        pl.lit("circle").alias("subtype"),
-        "vessel_id",
-        "mmsi",
-        "start_time",
-        "end_time",
-        "lat",
-        "lon",
-        details(positions=pl.col("positions")),
-    )
-    return make_events(events)
+    return run_events(runs, "spoofing", "circle", positions=pl.col("positions"))
 
 
 def detect_collisions(pairs: pl.DataFrame, track_vessels: pl.DataFrame, max_gap_h: float) -> pl.DataFrame:
