@@ -496,6 +496,68 @@ class PortVisitConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GapConfig:
+    """AIS gaps and whether the transmitter was off (``DESIGN.md`` §5 AIS gap).
+
+    Reception is learned from the data in ``window_h`` windows per ``cell_deg`` cell
+    and reporting regime (see :mod:`shadowfleet.events.gaps`).
+
+    Attributes:
+        min_gap_h: A silence longer than this between consecutive fixes of a vessel is
+            a gap, hours (GFW's pipeline reports gaps of 6 h and more).
+        window_h: Length of the reception windows, hours (12 h: the dominant period of
+            satellite revisits below 60° latitude, Welch et al. 2022).
+        cell_deg: Size of the reception grid cells, degrees (Welch et al. use 1°).
+        stationary_max_kn: At or below this speed a vessel reports every 3 minutes
+            instead of every 2-10 s (ITU-R M.1371 class A), so it is learned as its own
+            regime, knots.
+        learn_max_silence_h: The reception model learns only from silences up to this
+            long, hours: a longer one may itself be a switch-off (Welch et al. keep
+            suspected disabling out of their reception map likewise).
+        shrink_windows: Pseudo-count of windows pulling a cell's estimate towards the
+            estimate of its regime over all cells (empirical-Bayes shrinkage).
+        own_days: The vessel's own reception is learned over this many days before the
+            gap, days.
+        prior_deliberate: Prior probability that a gap was a switch-off (before the
+            reception evidence).
+        deliberate_confidence: A gap scored at least this is ``likely_deliberate``.
+        outage_cell_deg: Other vessels' silence during the same window is counted in
+            cells this large, degrees (a coverage outage spans a station's ~40 nm range
+            or a satellite's swath, more than one 1° cell).
+        port_area_m: A gap is ``in_port`` when the vessel was stopped at both ends, both
+            within this distance of a gazetteer port or anchorage point and of each
+            other, metres (the extent of a large port's berths and anchorages).
+        area_near_m: A configured area of interest within this distance of either end
+            of a gap is recorded with it, metres.
+    """
+
+    min_gap_h: float = 6.0
+    window_h: float = 12.0
+    cell_deg: float = 1.0
+    stationary_max_kn: float = 3.0
+    learn_max_silence_h: float = 48.0
+    shrink_windows: float = 20.0
+    own_days: float = 7.0
+    prior_deliberate: float = 0.05
+    deliberate_confidence: float = 0.5
+    outage_cell_deg: float = 3.0
+    port_area_m: float = 10_000.0
+    area_near_m: float = 50_000.0
+
+    def __post_init__(self) -> None:
+        if self.min_gap_h <= 0:
+            raise ConfigError("[gap] min_gap_h must be positive")
+        if not 0 < self.window_h <= self.learn_max_silence_h:
+            raise ConfigError("[gap] window_h must be positive and at most learn_max_silence_h")
+        if not 0 < self.cell_deg <= 10 or not 0 < self.outage_cell_deg <= 30:
+            raise ConfigError("[gap] cell_deg must be in (0, 10] and outage_cell_deg in (0, 30]")
+        if not 0 < self.prior_deliberate < 1 or not 0 < self.deliberate_confidence < 1:
+            raise ConfigError("[gap] prior_deliberate and deliberate_confidence must be in (0, 1)")
+        if self.shrink_windows < 0 or self.own_days < 0 or self.port_area_m < 0 or self.area_near_m < 0:
+            raise ConfigError("[gap] shrink_windows, own_days and distances must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
 class AreaConfig:
     """Areas of interest for ``area_entry`` events.
 
@@ -564,6 +626,7 @@ class Config:
     draught: DraughtConfig = field(default_factory=DraughtConfig)
     port_visit: PortVisitConfig = field(default_factory=PortVisitConfig)
     areas: AreaConfig = field(default_factory=AreaConfig)
+    gap: GapConfig = field(default_factory=GapConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

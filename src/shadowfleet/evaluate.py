@@ -10,7 +10,11 @@ counted twice and no true event is claimed twice.
 Only what the data can show is expected: true events whose evidence was not received
 (``observable`` false: the vessel was dark or out of coverage) are not counted as
 misses, and for ``ais_gap`` only deliberate gaps are expected (a gap caused by
-reception is not an event to find; the detector's ``reception`` subtype is ignored).
+reception is not an event to find). Likewise only the detector's closed
+``likely_deliberate`` gaps are scored: ``reception`` gaps are its own verdict of no
+switch-off, ``in_port`` gaps are ordinary port practice (the simulator's crews switching
+off alongside, which its truth marks as not deliberate), and open gaps have no end in
+the data, as the truth's open gaps are unobservable.
 """
 
 from __future__ import annotations
@@ -180,7 +184,8 @@ def score_events(
     """
     expected = expected_events(truth).with_row_index("truth_row")
     detected = detected.filter(
-        ~((pl.col("event_type") == "ais_gap") & (pl.col("subtype") == "reception"))
+        (pl.col("event_type") != "ais_gap")
+        | ((pl.col("subtype") == "likely_deliberate") & pl.col("end_time").is_not_null())
     ).with_row_index("detected_row")
     identities = truth.identities
     rows = []

@@ -18,6 +18,7 @@ from shadowfleet.config import Config
 from shadowfleet.events.areas import detect_area_entries
 from shadowfleet.events.draught import detect_draught_changes
 from shadowfleet.events.encounters import detect_encounters
+from shadowfleet.events.gaps import detect_gaps
 from shadowfleet.events.identity import detect_identity_anomalies, detect_identity_changes
 from shadowfleet.events.loitering import detect_loitering
 from shadowfleet.events.port_visits import detect_port_visits
@@ -255,6 +256,11 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     parts.append(reconcile_spoofing(jumps, on_land, circles, collisions, config.spoofing))
 
     timings["spoofing"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("gaps")
+    parts.append(detect_gaps(positions, config.gap, config.areas))
+    timings["gaps"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("port visits")

@@ -13,7 +13,7 @@ def _event_id(key: str) -> str:
     return "E" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def make_events(frame: pl.DataFrame) -> pl.DataFrame:
+def make_events(frame: pl.DataFrame, *, id_subtype: bool = True) -> pl.DataFrame:
     """Conform detector output to the ``events`` schema and give each event its id.
 
     ``event_id`` is a SHA-256 content hash of the event type, subtype, vessel (or MMSI
@@ -22,6 +22,9 @@ def make_events(frame: pl.DataFrame) -> pl.DataFrame:
 
     Args:
         frame: At least ``event_type``, ``start_time``; any other ``events`` column.
+        id_subtype: Whether the subtype is part of the id. Not for classifications a
+            model may revise as data arrives (a gap's ``reception`` or
+            ``likely_deliberate``), so the event keeps its id when it is reclassified.
 
     Returns:
         A frame with exactly the ``events`` columns, sorted by start time.
@@ -32,7 +35,7 @@ def make_events(frame: pl.DataFrame) -> pl.DataFrame:
     key = pl.concat_str(
         [
             pl.col("event_type"),
-            pl.col("subtype").fill_null(""),
+            pl.col("subtype").fill_null("") if id_subtype else pl.lit(""),
             pl.coalesce(pl.col("vessel_id"), pl.col("mmsi").cast(pl.String)).fill_null(""),
             pl.col("other_vessel_id").fill_null(""),
             pl.col("start_time").dt.epoch("us").cast(pl.String),

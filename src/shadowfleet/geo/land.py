@@ -286,6 +286,35 @@ def clear_of_land(lat: F64 | float, lon: F64 | float, radius_m: float, bearings:
     return clear
 
 
+def distance_to_land_m(lat: F64 | float, lon: F64 | float, limit_m: float = 200_000.0, step_m: float = 2_000.0) -> F64:
+    """Distance from each point to the nearest land of the mask, metres.
+
+    Searched on rings every ``step_m`` on 36 bearings, so exact to a ring (and to the
+    mask's 1 km cells) near shore and a slight overestimate past narrow islets far off;
+    points farther than ``limit_m`` from any land get ``limit_m``.
+    """
+    lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    result: F64 = np.full(lat_a.size, limit_m)
+    on_land = is_land(lat_a, lon_a)
+    result[on_land] = 0.0
+    remaining = np.flatnonzero(~on_land)
+    directions = np.arange(0.0, 360.0, 10.0)
+    for radius in np.arange(step_m, limit_m + step_m / 2, step_m):
+        if remaining.size == 0:
+            break
+        ring_lat, ring_lon = destination(
+            np.repeat(lat_a[remaining], directions.size),
+            np.repeat(lon_a[remaining], directions.size),
+            np.tile(directions, remaining.size),
+            radius,
+        )
+        hit = is_land(ring_lat, ring_lon).reshape(remaining.size, directions.size).any(axis=1)
+        result[remaining[hit]] = radius
+        remaining = remaining[~hit]
+    return result
+
+
 def open_water_near(
     lat: float,
     lon: float,
