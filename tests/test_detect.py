@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -118,3 +119,33 @@ def test_new_york_harbor_week(tmp_path: Path) -> None:
     assert spoofing.height <= 1, spoofing
     for row in spoofing.iter_rows(named=True):
         assert row["subtype"] == "speed_jump" and json.loads(row["details"])["implied_speed_kn"] > 200
+
+
+@pytest.mark.slow
+def test_day_by_day_detect_gives_the_same_events_as_one_run(
+    simulated: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
+    store_dir, _ = simulated
+    run_detect(Store(store_dir), Config())
+    whole = Store(store_dir).scan("events").collect()
+    days = sorted((store_dir.parent / "data").glob("ais-*.nmea"))
+    assert len(days) >= 5
+    daily = tmp_path / "daily"
+    settled_ids: set[str] = set()
+    for day in days:
+        _cli("ingest", day, "--store", daily)
+        run_detect(Store(daily), Config())
+        events = Store(daily).scan("events").collect()
+        data_end = events["end_time"].max() if events.height else None
+        if data_end is not None:
+            # Events of behaviours that ended a day before the data did are settled:
+            # later days must not change them.
+            settled = events.filter(
+                pl.col("event_type").is_in(["port_visit", "encounter", "area_entry"])
+                & (pl.col("end_time") < data_end - timedelta(days=1))
+            )
+            settled_ids |= set(settled["event_id"].to_list())
+    final = Store(daily).scan("events").collect()
+    assert sorted(final["event_id"].to_list()) == sorted(whole["event_id"].to_list())
+    assert final.sort("event_id").equals(whole.sort("event_id"))
+    assert settled_ids <= set(final["event_id"].to_list())

@@ -10,8 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from shadowfleet.config import AreaConfig, GapConfig
+from shadowfleet.config import AreaConfig, DarkPortCallConfig, GapConfig
 from shadowfleet.errors import ConfigError
+from shadowfleet.events.common import make_events
+from shadowfleet.events.dark_port_calls import detect_dark_port_calls
 from shadowfleet.events.gaps import detect_gaps
 from shadowfleet.geo.gazetteer import harbours
 from shadowfleet.geo.land import distance_to_land_m
@@ -226,3 +228,78 @@ def test_config_validation() -> None:
         GapConfig(prior_deliberate=1.0)
     with pytest.raises(ConfigError):
         GapConfig(port_area_m=-1)
+
+
+# -- dark port calls ------------------------------------------------------------------
+
+
+def _korea_bay_gap(
+    duration_h: float, end_lat: float = 38.5, end_lon: float = 123.9, confidence: float = 0.99
+) -> pl.DataFrame:
+    start = T0 + timedelta(hours=100)
+    return make_events(
+        pl.DataFrame(
+            {
+                "event_type": ["ais_gap"],
+                "subtype": ["likely_deliberate"],
+                "vessel_id": ["V003"],
+                "mmsi": [412_000_003],
+                "start_time": [start],
+                "end_time": [start + timedelta(hours=duration_h)],
+                "lat": [38.4],
+                "lon": [123.7],
+                "confidence": [confidence],
+                "details": [json.dumps({"end_lat": end_lat, "end_lon": end_lon, "duration_h": duration_h})],
+            }
+        ).with_columns(pl.col("start_time", "end_time").dt.replace_time_zone("UTC"))
+    )
+
+
+def _draught(before: float, after: float) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "vessel_id": ["V003", "V003"],
+            "field": ["draught_m", "draught_m"],
+            "value": [str(before), str(after)],
+            "draught_m": [before, after],
+            "start_time": [T0, T0 + timedelta(hours=100 + 130)],
+            "end_time": [T0 + timedelta(hours=99), T0 + timedelta(hours=300)],
+            "reports": [100, 100],
+        }
+    ).with_columns(pl.col("start_time", "end_time").dt.replace_time_zone("UTC"))
+
+
+def test_dark_port_call_reachable_and_loaded() -> None:
+    speeds = fleet(n=4)  # V003 sails at 8 kn
+    calls = detect_dark_port_calls(_korea_bay_gap(120.0), speeds, _draught(4.0, 7.5), DarkPortCallConfig())
+    assert calls.height == 1
+    call = calls.row(0, named=True)
+    assert call["subtype"] == "loaded"
+    assert call["port_name"] == "Nampo"  # the nearest DPRK west-coast port by sea
+    info = json.loads(call["details"])
+    assert info["country"] == "KP"
+    assert info["sea_route_out_m"] > 100_000  # around the Ongjin peninsula, not across it
+    assert info["time_in_port_h"] >= DarkPortCallConfig().min_stay_h
+    assert info["gap_event_id"]
+    odds = DarkPortCallConfig().draught_change_odds
+    assert call["confidence"] == pytest.approx(0.99 * odds / (1 + odds), abs=1e-3)
+    # Arrival after the gap began and departure before it ended.
+    assert T0 + timedelta(hours=100) < call["start_time"] < call["end_time"] < T0 + timedelta(hours=220)
+
+
+def test_dark_port_call_needs_time_and_a_likely_switch_off() -> None:
+    speeds = fleet(n=4)
+    config = DarkPortCallConfig()
+    too_short = detect_dark_port_calls(_korea_bay_gap(14.0), speeds, _draught(4.0, 4.0), config)
+    assert too_short.is_empty()  # ~200 km each way at 8.8 kn does not fit in 14 h with a stay
+    unlikely = detect_dark_port_calls(_korea_bay_gap(120.0, confidence=0.2), speeds, _draught(4.0, 7.5), config)
+    assert unlikely.is_empty()
+    unknown = detect_dark_port_calls(_korea_bay_gap(120.0), speeds, _draught(4.0, 4.0).head(0), config)
+    assert unknown["subtype"][0] == "draught_unknown"
+    assert unknown["confidence"][0] == pytest.approx(0.99 * config.prior_call, abs=1e-3)
+    # Far from any sanctioned port: the East China Sea is days away from the DPRK.
+    far = _korea_bay_gap(30.0).with_columns(pl.lit(28.0).alias("lat"), pl.lit(124.0).alias("lon"))
+    far = far.with_columns(pl.lit(json.dumps({"end_lat": 28.1, "end_lon": 124.0, "duration_h": 30.0})).alias("details"))
+    assert detect_dark_port_calls(far, speeds, _draught(4.0, 7.5), config).is_empty()
+    with pytest.raises(ConfigError):
+        DarkPortCallConfig(prior_call=1.0)

@@ -558,6 +558,59 @@ class GapConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DarkPortCallConfig:
+    """Calls at sanctioned ports during AIS gaps (see :mod:`shadowfleet.events.dark_port_calls`).
+
+    Attributes:
+        min_gap_confidence: Only gaps at least this likely to be switch-offs are examined.
+        min_stay_h: Time a call needs alongside (mooring, loading or discharging,
+            clearing), hours.
+        speed_margin: A vessel's plausible top speed is this times the 90th percentile
+            of its own reported speeds under way.
+        under_way_min_kn: Speeds above this count as under way, knots.
+        default_speed_kn: Plausible speed of a vessel that never reported one under way,
+            knots (a laden bulk carrier's service speed is 11-14 kn).
+        min_speed_kn: Lower bound on the plausible speed, knots.
+        max_speed_kn: Upper bound on the plausible speed, knots.
+        draught_after_h: The draught after the gap is the one in force this long after
+            it, hours (crews update the draught hours after sailing).
+        min_draught_change_m: A change at least this large is cargo moved, metres.
+        prior_call: Prior probability that a switch-off that could include a call at a
+            sanctioned port did.
+        draught_change_odds: Odds factor when the draught changed across the gap.
+        draught_unchanged_odds: Odds factor when the draught was declared on both sides
+            and did not change (1: no evidence, because the AIS draught is typed in by
+            the crew and often left unchanged after loading).
+    """
+
+    min_gap_confidence: float = 0.5
+    min_stay_h: float = 6.0
+    speed_margin: float = 1.1
+    under_way_min_kn: float = 3.0
+    default_speed_kn: float = 12.0
+    min_speed_kn: float = 5.0
+    max_speed_kn: float = 25.0
+    draught_after_h: float = 48.0
+    min_draught_change_m: float = 0.5
+    prior_call: float = 0.5
+    draught_change_odds: float = 4.0
+    draught_unchanged_odds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.prior_call < 1 or not 0 <= self.min_gap_confidence <= 1:
+            raise ConfigError("[dark_port_call] prior_call must be in (0, 1), min_gap_confidence in [0, 1]")
+        if not 0 < self.min_speed_kn <= self.default_speed_kn <= self.max_speed_kn:
+            raise ConfigError("[dark_port_call] need 0 < min_speed_kn <= default_speed_kn <= max_speed_kn")
+        if (
+            self.min_stay_h < 0
+            or self.speed_margin <= 0
+            or self.draught_change_odds <= 0
+            or self.draught_unchanged_odds <= 0
+        ):
+            raise ConfigError("[dark_port_call] min_stay_h, speed_margin and odds factors must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class AreaConfig:
     """Areas of interest for ``area_entry`` events.
 
@@ -627,6 +680,7 @@ class Config:
     port_visit: PortVisitConfig = field(default_factory=PortVisitConfig)
     areas: AreaConfig = field(default_factory=AreaConfig)
     gap: GapConfig = field(default_factory=GapConfig)
+    dark_port_call: DarkPortCallConfig = field(default_factory=DarkPortCallConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

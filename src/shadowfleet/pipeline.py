@@ -16,6 +16,7 @@ import polars as pl
 
 from shadowfleet.config import Config
 from shadowfleet.events.areas import detect_area_entries
+from shadowfleet.events.dark_port_calls import detect_dark_port_calls
 from shadowfleet.events.draught import detect_draught_changes
 from shadowfleet.events.encounters import detect_encounters
 from shadowfleet.events.gaps import detect_gaps
@@ -259,8 +260,14 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
 
     start = time.perf_counter()
     progress("gaps")
-    parts.append(detect_gaps(positions, config.gap, config.areas))
+    gaps = detect_gaps(positions, config.gap, config.areas)
+    parts.append(gaps)
     timings["gaps"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("dark port calls")
+    parts.append(detect_dark_port_calls(gaps, positions, result.declarations, config.dark_port_call))
+    timings["dark_port_calls"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("port visits")
