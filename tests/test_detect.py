@@ -119,6 +119,12 @@ def test_new_york_harbor_week(tmp_path: Path) -> None:
     assert spoofing.height <= 1, spoofing
     for row in spoofing.iter_rows(named=True):
         assert row["subtype"] == "speed_jump" and json.loads(row["details"])["implied_speed_kn"] > 200
+    # A harbour week: hundreds of silences (craft laid up at night, vessels leaving the
+    # feed's box), none of them a switch-off at sea (0 measured); most are in port.
+    gaps = events.filter(pl.col("event_type") == "ais_gap")
+    assert gaps.height > 100
+    assert gaps.filter(pl.col("subtype") == "likely_deliberate").height <= 2
+    assert gaps.filter(pl.col("subtype") == "in_port").height > gaps.height / 3
 
 
 @pytest.mark.slow

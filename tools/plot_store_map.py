@@ -1,7 +1,8 @@
-"""Draw a store's tracks and port-visit and spoofing events on a map (PNG), to check them by eye.
+"""Draw a store's tracks, port visits, AIS gaps and spoofing events on a map (PNG), to check them by eye.
 
 Usage: ``python tools/plot_store_map.py STORE OUT.png [--title TEXT]``. Used for
-``docs/images/ny-week-port-visits.png`` (the NOAA New York Harbor week of
+``docs/images/ny-week-port-visits.png`` (gaps drawn from where the vessel went silent to
+where it reappeared) (the NOAA New York Harbor week of
 ``../shared/data/noaa_ais_tracktable``, ingested and run through ``shadowfleet detect``).
 """
 
@@ -57,6 +58,32 @@ def main(argv: list[str] | None = None) -> int:
             linewidth=0.3,
             label=f"port visit, confidence {level} ({chosen.height})",
             zorder=3,
+        )
+    gaps = events.filter((pl.col("event_type") == "ais_gap") & pl.col("end_time").is_not_null())
+    gap_colours = {"in_port": "#1a9850", "reception": "#8c8c8c", "likely_deliberate": "#d7191c"}
+    for subtype, colour in gap_colours.items():
+        chosen = gaps.filter(pl.col("subtype") == subtype)
+        ends = [json.loads(d) for d in chosen["details"]]
+        for start_lon, start_lat, end in zip(chosen["lon"], chosen["lat"], ends, strict=True):
+            ax.plot(
+                [start_lon, end["end_lon"]],
+                [start_lat, end["end_lat"]],
+                color=colour,
+                linewidth=0.8,
+                linestyle="--",
+                alpha=0.7,
+                zorder=2,
+            )
+        ax.scatter(
+            chosen["lon"],
+            chosen["lat"],
+            s=8,
+            marker="o",
+            facecolor="none",
+            edgecolor=colour,
+            linewidth=0.8,
+            label=f"AIS gap start, {subtype.replace('_', ' ')} ({chosen.height})",
+            zorder=2,
         )
     spoofing = events.filter(pl.col("event_type") == "spoofing")
     if spoofing.height:

@@ -36,11 +36,14 @@ detection-definitions.md`` §1.2, §1.4):
   them (Welch et al. keep suspected disabling out of their reception map for the same
   reason). Iterating instead (refit without the gaps scored deliberate) was measured to
   spiral: each refit saw better reception and flagged more, until ``z2`` reached 0.
-* **Open gaps.** A vessel unheard from its last fix to the end of the data may simply
-  have sailed out of the area the data covers. The share of covered windows in its cell
-  that were some vessel's last before such a silence (vessels leave the data where
-  they leave it) bounds ``P`` from below, so open gaps at the edges of the data score
-  low and a ship that vanishes mid-sea scores high.
+* **Leaving the data.** A silent vessel may simply have sailed out of the area the data
+  covers (and, for a closed gap, come back) — but only from a cell at the edge of the
+  data (a neighbouring cell holds none): from inside, it would have been heard crossing
+  the cells around. There, the share of covered windows in the cell that were some
+  vessel's last before it vanished for good (vessels leave the data where they leave
+  it) bounds ``P`` from below, so gaps at the edges of a regional feed score low and a
+  ship that vanishes mid-sea scores high. A vessel silent from its last
+  fix to the end of the data has an *open* gap.
 
 * **Everyone else at the time.** The same share among the other vessels covered in the
   same ``outage_cell_deg`` cell during the gap's first (and last) window, among those
@@ -87,10 +90,13 @@ def _cell(lat: pl.Expr, lon: pl.Expr, size: float) -> pl.Expr:
 
 
 def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
-    """One row per usable fix, in time order per vessel, with the neighbouring fixes."""
+    """One row per usable fix, in time order per vessel, with the neighbouring fixes.
+
+    The regime needs the speed: the reported one, else (feeds such as NOAA's without
+    speed) the speed implied by the distance from the previous fix.
+    """
     klass_b = (pl.col("transponder_class").cast(pl.String) == "B").fill_null(False)
-    stationary = (pl.col("sog_kn").cast(pl.Float64) <= config.stationary_max_kn).fill_null(False)
-    return (
+    fixes = (
         positions.filter(pl.col("vessel_id").is_not_null())
         .select(
             pl.col("vessel_id").cast(pl.String),
@@ -99,10 +105,26 @@ def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
             (pl.col("timestamp").dt.epoch("us") / 1e6).alias("_t"),
             "lat",
             "lon",
-            (klass_b.cast(pl.Int8) * 2 + stationary.cast(pl.Int8)).alias("_regime"),
+            pl.col("sog_kn").cast(pl.Float64),
+            klass_b.alias("_b"),
             (pl.col("receiver_class").cast(pl.String) == "satellite").fill_null(False).cast(pl.Int64).alias("_sat"),
         )
         .sort("vessel_id", "timestamp")
+    )
+    vessel = fixes["vessel_id"].to_numpy()
+    t, lat, lon = fixes["_t"].to_numpy(), fixes["lat"].to_numpy(), fixes["lon"].to_numpy()
+    implied = np.full(fixes.height, np.nan)
+    if fixes.height > 1:
+        same = vessel[1:] == vessel[:-1]
+        step_m = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+        step_s = np.maximum(t[1:] - t[:-1], 1.0)
+        implied[1:] = np.where(same, step_m / step_s / KNOT_M_PER_S, np.nan)
+    speed = pl.coalesce(pl.col("sog_kn"), pl.col("_implied_kn"))
+    stationary = (speed <= config.stationary_max_kn).fill_null(False)
+    return (
+        fixes.with_columns(pl.Series("_implied_kn", implied).fill_nan(None))
+        .with_columns((pl.col("_b").cast(pl.Int8) * 2 + stationary.cast(pl.Int8)).alias("_regime"))
+        .drop("sog_kn", "_b", "_implied_kn")
         .with_columns(
             pl.col("_t").shift(1).over("vessel_id").alias("_t_prev"),
             pl.col("_t").shift(-1).over("vessel_id").alias("_t_next"),
@@ -287,7 +309,7 @@ def _score(gaps: pl.DataFrame, windows: pl.DataFrame, config: GapConfig) -> pl.D
 def _leaving(
     scored: pl.DataFrame, fixes: pl.DataFrame, windows: pl.DataFrame, data_end: float, config: GapConfig
 ) -> pl.DataFrame:
-    """Bound open gaps' ``P`` by the rate at which vessels leave the data in their cell; add the confidence."""
+    """Bound ``P`` by the rate at which vessels leave the data in the gap's cell; add the confidence."""
     min_gap_s = config.min_gap_h * 3600.0
     endings = (
         fixes.filter(pl.col("_t_next").is_null() & (data_end - pl.col("_t") > min_gap_s))
@@ -296,6 +318,11 @@ def _leaving(
         .agg(pl.len().alias("_endings"))
     )
     exposure = windows.group_by(pl.col("_cell").alias("_cell_start")).agg(pl.len().alias("_windows"))
+    # Only at the edge of the data (a neighbouring cell without any) can a vessel sail
+    # out of it; from inside it would be heard crossing the cells around.
+    seen = exposure["_cell_start"]
+    offsets = [dr * 100_000 + dc for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
+    edge = pl.any_horizontal(*[~(pl.col("_cell_start") + offset).is_in(seen.implode()) for offset in offsets])
     total_windows = max(windows.height, 1)
     pooled = int(endings["_endings"].sum()) / total_windows
     shrink = config.shrink_windows
@@ -304,9 +331,9 @@ def _leaving(
     return (
         scored.join(endings, on="_cell_start", how="left")
         .join(exposure, on="_cell_start", how="left")
-        .with_columns(pl.when(pl.col("open")).then(leave.clip(0.0, 1.0)).otherwise(None).alias("p_left_data"))
+        .with_columns(pl.when(edge).then(leave.clip(0.0, 1.0)).otherwise(0.0).alias("p_left_data"))
         .with_columns(
-            pl.when(pl.col("open"))
+            pl.when(pl.col("windows") > 0)
             .then(pl.max_horizontal("p_silent_if_on", "p_left_data"))
             .otherwise(pl.col("p_silent_if_on"))
             .alias("p_silent_if_on")
