@@ -611,6 +611,41 @@ class DarkPortCallConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteDeviationConfig:
+    """Circuitous voyages (``DESIGN.md`` §5 Route deviation; :mod:`shadowfleet.events.routes`).
+
+    Attributes:
+        min_route_m: Only voyages whose shortest sea route is at least this long are
+            judged (shorter ones are harbour moves, where a ratio means little), metres.
+        min_peers: Voyages needed in a reference group (same route and class, else
+            same class, else all).
+        min_spread: Floor on the spread of the reference's log-ratios (0.1: about
+            10 %, what weather routing and traffic lanes add on their own).
+        min_ratio: A flagged voyage sailed at least this times the shortest route.
+        min_z: ... and lies at least this many spreads above the reference.
+        stop_max_kn: Slower than this between fixes is stopped, knots.
+        stop_away_m: Stops within this distance of either port belong to the port, metres.
+        max_stop_h: A leg stopped this long or longer away from both ports is not one
+            voyage and is not judged, hours.
+    """
+
+    min_route_m: float = 50_000.0
+    min_peers: int = 5
+    min_spread: float = 0.1
+    min_ratio: float = 1.5
+    min_z: float = 3.0
+    stop_max_kn: float = 1.0
+    stop_away_m: float = 10_000.0
+    max_stop_h: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.min_route_m <= 0 or self.min_peers < 1 or self.min_spread <= 0:
+            raise ConfigError("[route_deviation] min_route_m, min_peers and min_spread must be positive")
+        if self.min_ratio < 1 or self.min_z < 0:
+            raise ConfigError("[route_deviation] min_ratio must be at least 1 and min_z not negative")
+
+
+@dataclass(frozen=True, slots=True)
 class AreaConfig:
     """Areas of interest for ``area_entry`` events.
 
@@ -681,6 +716,7 @@ class Config:
     areas: AreaConfig = field(default_factory=AreaConfig)
     gap: GapConfig = field(default_factory=GapConfig)
     dark_port_call: DarkPortCallConfig = field(default_factory=DarkPortCallConfig)
+    route_deviation: RouteDeviationConfig = field(default_factory=RouteDeviationConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

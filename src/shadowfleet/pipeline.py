@@ -23,6 +23,7 @@ from shadowfleet.events.gaps import detect_gaps
 from shadowfleet.events.identity import detect_identity_anomalies, detect_identity_changes
 from shadowfleet.events.loitering import detect_loitering
 from shadowfleet.events.port_visits import detect_port_visits
+from shadowfleet.events.routes import detect_route_deviations
 from shadowfleet.events.spoofing import (
     SpoofingReport,
     detect_circles,
@@ -271,8 +272,14 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
 
     start = time.perf_counter()
     progress("port visits")
-    parts.append(detect_port_visits(positions, config.port_visit))
+    port_visits = detect_port_visits(positions, config.port_visit)
+    parts.append(port_visits)
     timings["port_visits"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("route deviations")
+    parts.append(detect_route_deviations(port_visits, positions, result.identities, config.route_deviation))
+    timings["route_deviations"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("areas")
