@@ -516,14 +516,19 @@ class GapConfig:
             suspected disabling out of their reception map likewise).
         shrink_windows: Pseudo-count of windows pulling a cell's estimate towards the
             estimate of its regime over all cells (empirical-Bayes shrinkage).
+        credible_level: Reception rates are taken at this upper quantile of their
+            Beta posterior (0.9), so thin data give the vessel the benefit of the doubt.
         own_days: The vessel's own reception is learned over this many days before the
             gap, days.
         prior_deliberate: Prior probability that a gap was a switch-off (before the
             reception evidence).
         deliberate_confidence: A gap scored at least this is ``likely_deliberate``.
-        outage_cell_deg: Other vessels' silence during the same window is counted in
-            cells this large, degrees (a coverage outage spans a station's ~40 nm range
-            or a satellite's swath, more than one 1° cell).
+        outage_cell_deg: Other vessels last heard by terrestrial stations are compared
+            in cells this large during the same window, degrees (a station reaches
+            40-70 nm, so an outage spans more than one 1° cell).
+        satellite_outage_cell_deg: ... and those last heard by satellite in cells this
+            large, degrees (a low-orbit AIS satellite's swath is thousands of km wide, so
+            a lapse in passes silences a whole region).
         port_area_m: A gap is ``in_port`` when the vessel was stopped at both ends, both
             within this distance of a gazetteer port or anchorage point and of each
             other, metres (the extent of a large port's berths and anchorages).
@@ -537,10 +542,12 @@ class GapConfig:
     stationary_max_kn: float = 3.0
     learn_max_silence_h: float = 48.0
     shrink_windows: float = 20.0
+    credible_level: float = 0.9
     own_days: float = 7.0
     prior_deliberate: float = 0.05
     deliberate_confidence: float = 0.5
     outage_cell_deg: float = 3.0
+    satellite_outage_cell_deg: float = 15.0
     port_area_m: float = 10_000.0
     area_near_m: float = 50_000.0
 
@@ -549,10 +556,18 @@ class GapConfig:
             raise ConfigError("[gap] min_gap_h must be positive")
         if not 0 < self.window_h <= self.learn_max_silence_h:
             raise ConfigError("[gap] window_h must be positive and at most learn_max_silence_h")
-        if not 0 < self.cell_deg <= 10 or not 0 < self.outage_cell_deg <= 30:
-            raise ConfigError("[gap] cell_deg must be in (0, 10] and outage_cell_deg in (0, 30]")
+        if (
+            not 0 < self.cell_deg <= 10
+            or not 0 < self.outage_cell_deg <= 30
+            or not 0 < self.satellite_outage_cell_deg <= 60
+        ):
+            raise ConfigError(
+                "[gap] need cell_deg in (0, 10], outage_cell_deg in (0, 30], satellite_outage_cell_deg in (0, 60]"
+            )
         if not 0 < self.prior_deliberate < 1 or not 0 < self.deliberate_confidence < 1:
             raise ConfigError("[gap] prior_deliberate and deliberate_confidence must be in (0, 1)")
+        if not 0.5 <= self.credible_level < 1:
+            raise ConfigError("[gap] credible_level must be in [0.5, 1)")
         if self.shrink_windows < 0 or self.own_days < 0 or self.port_area_m < 0 or self.area_near_m < 0:
             raise ConfigError("[gap] shrink_windows, own_days and distances must not be negative")
 

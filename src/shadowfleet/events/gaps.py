@@ -19,7 +19,9 @@ detection-definitions.md`` §1.2, §1.4):
   covered windows that were silent, and ``z2`` the share of silent windows followed by
   another silent one (a station outage or a coverage hole lasts; windows are not
   independent). Cells with few windows are shrunk towards their regime over all cells
-  (``shrink_windows`` pseudo-windows).
+  (``shrink_windows`` pseudo-windows), and every rate below is the upper
+  ``credible_level`` bound of its Beta posterior rather than its mean: where the data
+  are thin, the doubt goes to the vessel.
 * **The vessel's own reception.** The same ``z1`` over the vessel's own windows in the
   ``own_days`` before the gap, shrunk to its cell: a weak class B set is unheard more
   often than its neighbours.
@@ -46,10 +48,12 @@ detection-definitions.md`` §1.2, §1.4):
   fix to the end of the data has an *open* gap.
 
 * **Everyone else at the time.** The same share among the other vessels covered in the
-  same ``outage_cell_deg`` cell during the gap's first (and last) window, among those
-  last heard by the same kind of receiver (terrestrial or satellite): a station outage
-  or a lapse in satellite passes silences everyone who depends on it at once, while a
-  ship that goes silent where everyone else is heard has no such excuse.
+  same outage cell during the gap's first (and last) window, among those last heard by
+  the same kind of receiver: ``outage_cell_deg`` for terrestrial stations (a station
+  reaches 40-70 nm), ``satellite_outage_cell_deg`` for satellites (one pass covers a
+  swath thousands of kilometres wide). A station outage or a lapse in satellite passes
+  silences everyone who depends on it at once, while a ship that goes silent where
+  everyone else is heard has no such excuse.
 
 Subtypes: ``in_port`` when the vessel was stopped at both ends, both within
 ``port_area_m`` of a gazetteer port or anchorage and of each other (a ship switching off
@@ -69,6 +73,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import shapely
+from scipy.stats import beta
 
 from shadowfleet.config import AreaConfig, GapConfig
 from shadowfleet.events.areas import load_areas
@@ -87,6 +92,32 @@ def _cell(lat: pl.Expr, lon: pl.Expr, size: float) -> pl.Expr:
     row = ((lat + 90.0) / size).floor().cast(pl.Int64)
     col = (((lon + 180.0) % 360.0) / size).floor().cast(pl.Int64)
     return row * 100_000 + col
+
+
+def _upper(successes: pl.Expr, trials: pl.Expr, prior: pl.Expr, shrink: float, level: float) -> pl.Expr:
+    """Upper credible bound of a rate: the ``level`` quantile of its Beta posterior.
+
+    The prior is ``shrink`` pseudo-trials at the rate ``prior`` on top of Jeffreys'
+    Beta(1/2, 1/2) (without it, a near-zero prior rate puts all the mass at zero and
+    the bound collapses below the mean); a bound rather than the mean, so that few
+    windows give the vessel the benefit of the doubt.
+    """
+
+    def bound(values: pl.Series) -> pl.Series:
+        fields = values.struct
+        s = fields.field("s").cast(pl.Float64).fill_null(0.0).to_numpy()
+        n = fields.field("n").cast(pl.Float64).fill_null(0.0).to_numpy()
+        rate = fields.field("p").cast(pl.Float64).fill_null(1.0).to_numpy()
+        a = s + shrink * rate + 0.5
+        b = np.maximum(n - s, 0.0) + shrink * (1.0 - rate) + 0.5
+        return pl.Series(np.asarray(beta.ppf(level, a, b), dtype=np.float64))
+
+    return pl.struct(s=successes, n=trials, p=prior).map_batches(bound, return_dtype=pl.Float64)
+
+
+def _coarse(lat: pl.Expr, lon: pl.Expr, sat: pl.Expr, sizes: tuple[float, float]) -> pl.Expr:
+    """Outage cell: the terrestrial or satellite grid (by the receiver), receiver in the last bit."""
+    return pl.when(sat == 1).then(_cell(lat, lon, sizes[1])).otherwise(_cell(lat, lon, sizes[0])) * 2 + sat
 
 
 def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
@@ -137,7 +168,9 @@ def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
     )
 
 
-def _silent_windows(silences: pl.DataFrame, window_s: float, cell_deg: float, coarse_deg: float) -> pl.DataFrame:
+def _silent_windows(
+    silences: pl.DataFrame, window_s: float, cell_deg: float, coarse_deg: tuple[float, float]
+) -> pl.DataFrame:
     """The whole windows inside each silence, placed by interpolation along it."""
     first = (pl.col("_t") / window_s).ceil().cast(pl.Int64)
     last = (pl.col("_t_next") / window_s).floor().cast(pl.Int64) - 1
@@ -153,7 +186,7 @@ def _silent_windows(silences: pl.DataFrame, window_s: float, cell_deg: float, co
         "vessel_id",
         "_w",
         _cell(lat, lon, cell_deg).alias("_cell"),
-        (_cell(lat, lon, coarse_deg) * 2 + pl.col("_sat")).alias("_coarse"),
+        _coarse(lat, lon, pl.col("_sat"), coarse_deg).alias("_coarse"),
         pl.col("_regime").cast(pl.Int64),
         pl.lit(1, pl.Int64).alias("_silent"),
         (pl.col("_w") < pl.col("_w1")).cast(pl.Int64).alias("_next_silent"),
@@ -161,7 +194,7 @@ def _silent_windows(silences: pl.DataFrame, window_s: float, cell_deg: float, co
 
 
 def _heard_windows(
-    fixes: pl.DataFrame, trusted: pl.Expr, window_s: float, cell_deg: float, coarse_deg: float
+    fixes: pl.DataFrame, trusted: pl.Expr, window_s: float, cell_deg: float, coarse_deg: tuple[float, float]
 ) -> pl.DataFrame:
     """Windows holding a fix, kept when the silences entering and leaving them are trusted."""
     return (
@@ -183,7 +216,7 @@ def _heard_windows(
             "vessel_id",
             "_w",
             _cell(pl.col("lat"), pl.col("lon"), cell_deg).alias("_cell"),
-            (_cell(pl.col("lat"), pl.col("lon"), coarse_deg) * 2 + pl.col("_sat")).alias("_coarse"),
+            _coarse(pl.col("lat"), pl.col("lon"), pl.col("_sat"), coarse_deg).alias("_coarse"),
             "_regime",
             pl.lit(0, pl.Int64).alias("_silent"),
             pl.lit(0, pl.Int64).alias("_next_silent"),
@@ -191,8 +224,8 @@ def _heard_windows(
     )
 
 
-def _reception(windows: pl.DataFrame, shrink: float) -> pl.DataFrame:
-    """``z1`` and ``z2`` per cell and regime, shrunk towards the regime over all cells."""
+def _reception(windows: pl.DataFrame, shrink: float, level: float) -> pl.DataFrame:
+    """``z1`` and ``z2`` per cell and regime, shrunk towards the regime over all cells (upper bounds)."""
     pooled_silent = int(windows["_silent"].sum())
     pooled_z1 = pooled_silent / windows.height if windows.height else 1.0
     pooled_z2 = int(windows["_next_silent"].sum()) / pooled_silent if pooled_silent else 1.0
@@ -210,8 +243,8 @@ def _reception(windows: pl.DataFrame, shrink: float) -> pl.DataFrame:
         .select(
             "_cell",
             "_regime",
-            ((pl.col("_s") + shrink * pl.col("_z1_regime")) / (pl.col("_n") + shrink)).alias("z1"),
-            ((pl.col("_ss") + shrink * pl.col("_z2_regime")) / (pl.col("_s") + shrink)).alias("z2"),
+            _upper(pl.col("_s"), pl.col("_n"), pl.col("_z1_regime"), shrink, level).alias("z1"),
+            _upper(pl.col("_ss"), pl.col("_s"), pl.col("_z2_regime"), shrink, level).alias("z2"),
         )
         .vstack(  # regime-wide rows (cell -1) for places no one else was seen
             by_regime.select(
@@ -251,7 +284,8 @@ def _lookup(gaps: pl.DataFrame, table: pl.DataFrame, cell: str, regime: str, suf
 
 def _score(gaps: pl.DataFrame, windows: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
     """Confidence of each gap under the reception model fitted on ``windows``."""
-    table = _reception(windows, config.shrink_windows)
+    level = config.credible_level
+    table = _reception(windows, config.shrink_windows, level)
     scored = _lookup(gaps, table, "_cell_start", "_regime", "start")
     scored = _lookup(scored, table, "_cell_end", "_regime_next", "end")
     window_s = config.window_h * 3600.0
@@ -277,9 +311,12 @@ def _score(gaps: pl.DataFrame, windows: pl.DataFrame, config: GapConfig) -> pl.D
         scored = (
             scored.join(at_time.rename({"_coarse": coarse, "_w": window}), on=[coarse, window], how="left")
             .with_columns(
-                (
-                    ((pl.col("_s").fill_null(0) - own_window).clip(0) + shrink * pl.col(z1))
-                    / ((pl.col("_n").fill_null(0) - own_window).clip(0) + shrink)
+                _upper(
+                    (pl.col("_s").fill_null(0) - own_window).clip(0),
+                    (pl.col("_n").fill_null(0) - own_window).clip(0),
+                    pl.col(z1),
+                    shrink,
+                    level,
                 ).alias(f"z1_others_{end}")
             )
             .drop("_n", "_s")
@@ -287,7 +324,7 @@ def _score(gaps: pl.DataFrame, windows: pl.DataFrame, config: GapConfig) -> pl.D
     return (
         scored.join(own, on="_gap", how="left")
         .with_columns(
-            ((pl.col("_own_s").fill_null(0) + shrink * pl.col("z1_start")) / (pl.col("_own_n").fill_null(0) + shrink))
+            _upper(pl.col("_own_s").fill_null(0), pl.col("_own_n").fill_null(0), pl.col("z1_start"), shrink, level)
             .fill_nan(1.0)
             .alias("z1_own")
         )
@@ -382,6 +419,7 @@ def detect_gaps(positions: pl.DataFrame, config: GapConfig, areas: AreaConfig | 
     if fixes.height < 2:
         return make_events(pl.DataFrame())
     window_s = config.window_h * 3600.0
+    outage = (config.outage_cell_deg, config.satellite_outage_cell_deg)
     data_end = float(fixes["_t"].max())  # type: ignore[arg-type]
     min_gap_s = config.min_gap_h * 3600.0
     silence = pl.col("_t_next") - pl.col("_t")
@@ -399,10 +437,8 @@ def detect_gaps(positions: pl.DataFrame, config: GapConfig, areas: AreaConfig | 
         .with_columns(
             _cell(pl.col("lat"), pl.col("lon"), config.cell_deg).alias("_cell_start"),
             _cell(pl.col("_lat_next"), pl.col("_lon_next"), config.cell_deg).alias("_cell_end"),
-            (_cell(pl.col("lat"), pl.col("lon"), config.outage_cell_deg) * 2 + pl.col("_sat")).alias("_coarse_start"),
-            (_cell(pl.col("_lat_next"), pl.col("_lon_next"), config.outage_cell_deg) * 2 + pl.col("_sat_next")).alias(
-                "_coarse_end"
-            ),
+            _coarse(pl.col("lat"), pl.col("lon"), pl.col("_sat"), outage).alias("_coarse_start"),
+            _coarse(pl.col("_lat_next"), pl.col("_lon_next"), pl.col("_sat_next"), outage).alias("_coarse_end"),
             (pl.col("_t") / window_s).ceil().cast(pl.Int64).alias("_w_first"),
             ((pl.col("_t_next") / window_s).floor().cast(pl.Int64) - 1).alias("_w_last"),
             (pl.col("_t_next") - pl.col("_t") <= config.learn_max_silence_h * 3600.0).alias("_learned"),
@@ -419,8 +455,8 @@ def detect_gaps(positions: pl.DataFrame, config: GapConfig, areas: AreaConfig | 
     trusted = (silence <= config.learn_max_silence_h * 3600.0).fill_null(False)
     windows = pl.concat(
         [
-            _heard_windows(fixes, trusted, window_s, config.cell_deg, config.outage_cell_deg),
-            _silent_windows(fixes.filter(trusted), window_s, config.cell_deg, config.outage_cell_deg),
+            _heard_windows(fixes, trusted, window_s, config.cell_deg, outage),
+            _silent_windows(fixes.filter(trusted), window_s, config.cell_deg, outage),
         ]
     )
     scored = _score(gaps, windows, config)
