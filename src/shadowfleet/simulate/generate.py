@@ -530,13 +530,20 @@ def _observable(event: TruthEvent, position_times: dict[int, F64], static_times:
     vessels = [event.vessel] + ([event.other] if event.other is not None else [])
     start, end = event.start_s, min(event.end_s, 1e12)
     kind = event.event_type
-    if kind in ("ais_gap", "dark_port_call"):
-        # Bounded by data on both sides: the vessel was received in the days before the
-        # gap (or the call) and after it.
-        window = DAY if kind == "ais_gap" else 4 * DAY
+    if kind == "ais_gap":
+        # Bounded by data on both sides: the vessel was received in the day before the
+        # gap and after it.
         return (
-            _counts_between(position_times, event.vessel, start - window, start) > 0
-            and _counts_between(position_times, event.vessel, end, end + window) > 0
+            _counts_between(position_times, event.vessel, start - DAY, start) > 0
+            and _counts_between(position_times, event.vessel, end, end + DAY) > 0
+        )
+    if kind == "dark_port_call":
+        # Inferable from the silence around it once that silence is bounded by data:
+        # the vessel was received in the days before the call and again at any time
+        # after it (a call inside a fortnight's silence is still in a closed gap).
+        return (
+            _counts_between(position_times, event.vessel, start - 4 * DAY, start) > 0
+            and _counts_between(position_times, event.vessel, end, np.inf) > 0
         )
     if kind == "identity_change":
         # The old and the new identity must both have been heard (at any time in the
