@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from shadowfleet.config import AreaConfig, Config
+from shadowfleet.config import AreaConfig, Config, EncounterConfig
 from shadowfleet.errors import InputError
 from shadowfleet.events.areas import load_areas
 from shadowfleet.pipeline import build_tracks, detect_events
@@ -249,3 +249,36 @@ def test_an_unreadable_areas_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("{not json")
     with pytest.raises(InputError, match="areas of interest"):
         load_areas(bad)
+
+
+@pytest.mark.parametrize(("lat0", "lon0"), [(35.5, 123.5), (66.0, 179.9), (-45.0, -20.0), (0.0, 0.0)])
+def test_candidate_pairs_find_every_close_pair(lat0: float, lon0: float) -> None:
+    # Brute force over every pair at each instant: the grid join must find the same,
+    # at any latitude and across the antimeridian.
+    from shadowfleet.events.encounters import candidate_pairs
+    from shadowfleet.geo.distance import destination, haversine_m
+
+    rng = np.random.default_rng(5)
+    n, instants = 400, 3
+    bearing = rng.uniform(0, 360, n * instants)
+    distance = np.sqrt(rng.uniform(0, 1, n * instants)) * 6_000.0
+    lat, lon = destination(np.full(n * instants, lat0), np.full(n * instants, lon0), bearing, distance)
+    lon = (lon + 180.0) % 360.0 - 180.0
+    samples = pl.DataFrame(
+        {
+            "vessel_id": [f"V{i:03d}" for i in np.tile(np.arange(n), instants)],
+            "mmsi": np.tile(np.arange(n), instants) + 200_000_000,
+            "timestamp": np.repeat(np.arange(instants), n) * 600_000_000,
+            "lat": lat,
+            "lon": lon,
+        }
+    ).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
+    pairs = candidate_pairs(samples, EncounterConfig())
+    expected = 0
+    for _, group in samples.group_by("timestamp"):
+        la, lo, v = group["lat"].to_numpy(), group["lon"].to_numpy(), group["vessel_id"].to_numpy()
+        close = haversine_m(la[:, None], lo[:, None], la[None, :], lo[None, :]) <= 500.0
+        expected += int((close & (v[:, None] < v[None, :])).sum())
+    assert expected > 50
+    assert pairs.height == expected
+    assert (pairs["vessel_a"] < pairs["vessel_b"]).all()

@@ -440,8 +440,9 @@ class EncounterConfig:
         min_port_distance_m: The meeting's mean position at least this far from any
             port or anchorage of the gazetteer, metres.
         merge_gap_h: Encounters of one pair less than this apart are one, hours.
-        cell_deg: Grid cell of the candidate join (any cell ≥ ``max_distance_m`` with
-            its neighbours finds every pair), degrees of latitude.
+        cell_m: Side of the cubes of the Earth-centred grid of the candidate join (any
+            side ≥ ``max_distance_m`` with the neighbouring cubes finds every pair; just
+            above it keeps the candidates few), metres.
         max_missing_samples: Consecutive 10-minute samples a pair may lack (a fix
             missed by both receivers) without ending the encounter.
         transfer_min_draught_change_m: Draught changes of at least this, one down and
@@ -453,16 +454,16 @@ class EncounterConfig:
     max_speed_kn: float = 2.0
     min_port_distance_m: float = 10_000.0
     merge_gap_h: float = 4.0
-    cell_deg: float = 0.01
+    cell_m: float = 520.0
     max_missing_samples: int = 1
     transfer_min_draught_change_m: float = 0.3
 
     def __post_init__(self) -> None:
-        for name in ("max_distance_m", "min_duration_h", "max_speed_kn", "cell_deg"):
+        for name in ("max_distance_m", "min_duration_h", "max_speed_kn", "cell_m"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"[encounter] {name} must be positive")
-        if self.cell_deg * 111_000 < self.max_distance_m:
-            raise ConfigError("[encounter] cell_deg must be at least max_distance_m (neighbour cells are searched)")
+        if self.cell_m < self.max_distance_m:
+            raise ConfigError("[encounter] cell_m must be at least max_distance_m (neighbour cubes are searched)")
 
 
 @dataclass(frozen=True, slots=True)
