@@ -33,6 +33,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/decode.py
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/encounters.py
 	$(BIN)/python benchmarks/accuracy.py
 
 clean:
