@@ -103,7 +103,7 @@ def test_detour_flagged_against_peers_on_the_same_route() -> None:
     info = json.loads(event["details"])
     assert info["origin"] == "QINGDAO" and info["destination"] == "DALIAN"
     assert info["ratio"] >= 1.5
-    assert info["reference_ratio"] == pytest.approx(1.0, abs=0.1)  # peers sail the sea route
+    assert 0.75 <= info["reference_ratio"] <= 1.1  # peers sail about the lane distance (lanes bend a little more)
     assert info["reference_voyages"] == 8
     assert event["confidence"] == 1.0  # every peer sailed shorter
 

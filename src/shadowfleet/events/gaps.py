@@ -120,6 +120,16 @@ def _coarse(lat: pl.Expr, lon: pl.Expr, sat: pl.Expr, sizes: tuple[float, float]
     return pl.when(sat == 1).then(_cell(lat, lon, sizes[1])).otherwise(_cell(lat, lon, sizes[0])) * 2 + sat
 
 
+def _vessel_code(positions: pl.DataFrame) -> pl.Expr:
+    """An integer per vessel, over the rows that have one.
+
+    Sorting and joining on it is much cheaper than on the ``vessel_id`` strings.
+    """
+    if isinstance(positions.schema["vessel_id"], pl.Categorical):
+        return pl.col("vessel_id").to_physical().cast(pl.Int64)
+    return pl.col("vessel_id").rank("dense").cast(pl.Int64)
+
+
 def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
     """One row per usable fix, in time order per vessel, with the neighbouring fixes.
 
@@ -130,7 +140,7 @@ def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
     fixes = (
         positions.filter(pl.col("vessel_id").is_not_null())
         .select(
-            pl.col("vessel_id").cast(pl.String),
+            _vessel_code(positions).alias("_v"),
             "mmsi",
             "timestamp",
             (pl.col("timestamp").dt.epoch("us") / 1e6).alias("_t"),
@@ -140,9 +150,9 @@ def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
             klass_b.alias("_b"),
             (pl.col("receiver_class").cast(pl.String) == "satellite").fill_null(False).cast(pl.Int64).alias("_sat"),
         )
-        .sort("vessel_id", "timestamp")
+        .sort("_v", "timestamp")
     )
-    vessel = fixes["vessel_id"].to_numpy()
+    vessel = fixes["_v"].to_numpy()
     t, lat, lon = fixes["_t"].to_numpy(), fixes["lat"].to_numpy(), fixes["lon"].to_numpy()
     implied = np.full(fixes.height, np.nan)
     if fixes.height > 1:
@@ -152,19 +162,35 @@ def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
         implied[1:] = np.where(same, step_m / step_s / KNOT_M_PER_S, np.nan)
     speed = pl.coalesce(pl.col("sog_kn"), pl.col("_implied_kn"))
     stationary = (speed <= config.stationary_max_kn).fill_null(False)
+    # Rows are in vessel order, so a neighbour is a plain shift, nulled across vessels.
+    same_before = pl.col("_v") == pl.col("_v").shift(1)
+    same_after = pl.col("_v") == pl.col("_v").shift(-1)
+
+    def after(column: str) -> pl.Expr:
+        return pl.when(same_after).then(pl.col(column).shift(-1))
+
     return (
         fixes.with_columns(pl.Series("_implied_kn", implied).fill_nan(None))
         .with_columns((pl.col("_b").cast(pl.Int8) * 2 + stationary.cast(pl.Int8)).alias("_regime"))
         .drop("sog_kn", "_b", "_implied_kn")
         .with_columns(
-            pl.col("_t").shift(1).over("vessel_id").alias("_t_prev"),
-            pl.col("_t").shift(-1).over("vessel_id").alias("_t_next"),
-            pl.col("lat").shift(-1).over("vessel_id").alias("_lat_next"),
-            pl.col("lon").shift(-1).over("vessel_id").alias("_lon_next"),
-            pl.col("_regime").shift(-1).over("vessel_id").alias("_regime_next"),
-            pl.col("mmsi").shift(-1).over("vessel_id").alias("end_mmsi"),
-            pl.col("_sat").shift(-1).over("vessel_id").alias("_sat_next"),
+            pl.when(same_before).then(pl.col("_t").shift(1)).alias("_t_prev"),
+            after("_t").alias("_t_next"),
+            after("lat").alias("_lat_next"),
+            after("lon").alias("_lon_next"),
+            after("_regime").alias("_regime_next"),
+            after("mmsi").alias("end_mmsi"),
+            after("_sat").alias("_sat_next"),
         )
+    )
+
+
+def _vessel_names(positions: pl.DataFrame) -> pl.DataFrame:
+    """``_v`` (the integer code :func:`_fixes` keys vessels by) → ``vessel_id``."""
+    return (
+        positions.filter(pl.col("vessel_id").is_not_null())
+        .select(_vessel_code(positions).alias("_v"), pl.col("vessel_id").cast(pl.String))
+        .unique("_v")
     )
 
 
@@ -176,14 +202,14 @@ def _silent_windows(
     last = (pl.col("_t_next") / window_s).floor().cast(pl.Int64) - 1
     spans = silences.with_columns(first.alias("_w0"), last.alias("_w1")).filter(pl.col("_w1") >= pl.col("_w0"))
     if spans.is_empty():
-        return pl.DataFrame(schema={"vessel_id": pl.String, "_w": pl.Int64, **dict.fromkeys(_LEARN_COLUMNS, pl.Int64)})
+        return pl.DataFrame(schema={"_v": pl.Int64, "_w": pl.Int64, **dict.fromkeys(_LEARN_COLUMNS, pl.Int64)})
     windows = spans.with_columns(pl.int_ranges("_w0", pl.col("_w1") + 1).alias("_w")).explode("_w")
     fraction = ((pl.col("_w") + 0.5) * window_s - pl.col("_t")) / (pl.col("_t_next") - pl.col("_t"))
     d_lon = (pl.col("_lon_next") - pl.col("lon") + 180.0) % 360.0 - 180.0  # across the antimeridian
     lat = pl.col("lat") + fraction * (pl.col("_lat_next") - pl.col("lat"))
     lon = (pl.col("lon") + fraction * d_lon + 180.0) % 360.0 - 180.0
     return windows.select(
-        "vessel_id",
+        "_v",
         "_w",
         _cell(lat, lon, cell_deg).alias("_cell"),
         _coarse(lat, lon, pl.col("_sat"), coarse_deg).alias("_coarse"),
@@ -201,8 +227,12 @@ def _heard_windows(
         fixes.with_columns(
             (pl.col("_t") / window_s).floor().cast(pl.Int64).alias("_w"), trusted.alias("_trusted_after")
         )
-        .with_columns(pl.col("_trusted_after").shift(1).over("vessel_id").alias("_trusted_before"))
-        .group_by("vessel_id", "_w")
+        .with_columns(
+            pl.when(pl.col("_v") == pl.col("_v").shift(1))
+            .then(pl.col("_trusted_after").shift(1))
+            .alias("_trusted_before")
+        )
+        .group_by("_v", "_w")
         .agg(
             pl.col("lat").first(),
             pl.col("lon").first(),
@@ -213,7 +243,7 @@ def _heard_windows(
         )
         .filter(pl.col("_trusted_before").fill_null(False) & pl.col("_trusted_after").fill_null(False))
         .select(
-            "vessel_id",
+            "_v",
             "_w",
             _cell(pl.col("lat"), pl.col("lon"), cell_deg).alias("_cell"),
             _coarse(pl.col("lat"), pl.col("lon"), pl.col("_sat"), coarse_deg).alias("_coarse"),
@@ -290,8 +320,8 @@ def _score(gaps: pl.DataFrame, windows: pl.DataFrame, config: GapConfig) -> pl.D
     scored = _lookup(scored, table, "_cell_end", "_regime_next", "end")
     window_s = config.window_h * 3600.0
     own = (
-        scored.select("_gap", "vessel_id", "_t", "z1_start")
-        .join(windows.select("vessel_id", "_w", "_silent"), on="vessel_id", how="inner")
+        scored.select("_gap", "_v", "_t", "z1_start")
+        .join(windows.select("_v", "_w", "_silent"), on="_v", how="inner")
         .filter(
             ((pl.col("_w") + 1) * window_s <= pl.col("_t"))
             & (pl.col("_w") * window_s >= pl.col("_t") - config.own_days * 86_400.0)
@@ -461,10 +491,12 @@ def detect_gaps(positions: pl.DataFrame, config: GapConfig, areas: AreaConfig | 
     )
     scored = _score(gaps, windows, config)
     scored = _leaving(scored, fixes, windows, data_end, config)
-    return _events(scored, fixes, config, areas)
+    return _events(scored, fixes, _vessel_names(positions), config, areas)
 
 
-def _events(scored: pl.DataFrame, fixes: pl.DataFrame, config: GapConfig, areas: AreaConfig | None) -> pl.DataFrame:
+def _events(
+    scored: pl.DataFrame, fixes: pl.DataFrame, vessel_names: pl.DataFrame, config: GapConfig, areas: AreaConfig | None
+) -> pl.DataFrame:
     """The scored gaps as ``events`` rows with their evidence."""
     lat0, lon0 = scored["lat"].to_numpy(), scored["lon"].to_numpy()
     lat1, lon1 = scored["_lat_next"].to_numpy(), scored["_lon_next"].to_numpy()
@@ -488,14 +520,15 @@ def _events(scored: pl.DataFrame, fixes: pl.DataFrame, config: GapConfig, areas:
     area_list = load_areas((areas or AreaConfig()).path)
     areas0 = _areas_near(lat0, lon0, area_list, config.area_near_m)
     areas1 = _areas_near(lat1, lon1, area_list, config.area_near_m)
-    before = (
-        scored.select("_gap", "vessel_id", "_t")
-        .join(fixes.select("vessel_id", pl.col("_t").alias("_tf")), on="vessel_id", how="inner")
-        .filter((pl.col("_tf") <= pl.col("_t")) & (pl.col("_tf") > pl.col("_t") - 12 * 3600.0))
-        .group_by("_gap")
-        .agg(pl.len().alias("fixes_12h_before"))
+    # Fixes in the 12 h before each gap: fixes are sorted by (vessel, time), so one
+    # binary search on a combined key counts them.
+    span = 2.0**33  # seconds; more than any epoch of AIS (year 2242)
+    key = fixes["_v"].to_numpy().astype(np.float64) * span + fixes["_t"].to_numpy()
+    gap_key = scored["_v"].to_numpy().astype(np.float64) * span + scored["_t"].to_numpy()
+    before = np.searchsorted(key, gap_key, side="right") - np.searchsorted(key, gap_key - 12 * 3600.0, side="right")
+    scored = scored.with_columns(pl.Series("fixes_12h_before", before, dtype=pl.Int64)).join(
+        vessel_names, on="_v", how="left"
     )
-    scored = scored.join(before, on="_gap", how="left")
     confidence = scored["confidence"].to_numpy()
     subtype = np.where(
         in_port, "in_port", np.where(confidence >= config.deliberate_confidence, "likely_deliberate", "reception")

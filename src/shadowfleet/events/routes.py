@@ -3,9 +3,9 @@
 A voyage (a *leg*) runs from the end of one port visit of a vessel to the start of its
 next visit at another port. Its sailed distance is the sum of the great-circle steps
 between its fixes (a silence counts as the straight line across it, so a dark detour
-is undercounted, never invented); the shortest distance is the sea route between the
-two ports (:func:`shadowfleet.geo.routes.sea_route` between the ports' points moved to
-open water, one route per port pair). ``ratio = sailed / shortest``. A leg in which the
+is undercounted, never invented); the shortest distance is the route along the sea
+lanes between the two ports (:func:`shadowfleet.geo.routes.lane_distance_m`, one per
+port pair). ``ratio = sailed / shortest``. A leg in which the
 vessel stopped (slower than ``stop_max_kn``) for ``max_stop_h`` or more away from both
 ports (or was silent that long without getting anywhere) is not judged: it is two
 voyages with a call the gazetteer does not know (the
@@ -34,8 +34,7 @@ from shadowfleet.config import RouteDeviationConfig
 from shadowfleet.errors import GeoError
 from shadowfleet.events.common import details, make_events
 from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
-from shadowfleet.geo.land import open_water_near
-from shadowfleet.geo.routes import sea_route
+from shadowfleet.geo.routes import lane_distance_m
 
 _MAD_TO_SIGMA = 1.4826
 
@@ -152,19 +151,14 @@ def _shortest_m(legs: pl.DataFrame) -> pl.DataFrame:
             ),
         ]
     ).unique("port", keep="first")
-    water: dict[str, tuple[float, float]] = {}
-    for port, lat, lon in ports.iter_rows():
-        try:
-            water[port] = open_water_near(lat, lon, clearance_m=300.0, max_radius_m=30_000.0)
-        except GeoError:
-            continue
+    where = {port: (lat, lon) for port, lat, lon in ports.iter_rows()}
     pairs = legs.select(
         pl.min_horizontal("origin", "destination").alias("_a"), pl.max_horizontal("origin", "destination").alias("_b")
     ).unique()
     lengths = []
-    for a, b in pairs.iter_rows():  # one route per port pair, on the cached lane graph
+    for a, b in pairs.iter_rows():  # one route per port pair along the lanes
         try:
-            lengths.append(float(sea_route(*water[a], *water[b]).length_m))
+            lengths.append(lane_distance_m(*where[a], *where[b]))
         except (KeyError, GeoError):
             lengths.append(float("nan"))
     table = pairs.with_columns(pl.Series("shortest_m", lengths, dtype=pl.Float64))

@@ -289,9 +289,11 @@ def clear_of_land(lat: F64 | float, lon: F64 | float, radius_m: float, bearings:
 def distance_to_land_m(lat: F64 | float, lon: F64 | float, limit_m: float = 200_000.0, step_m: float = 2_000.0) -> F64:
     """Distance from each point to the nearest land of the mask, metres.
 
-    Searched on rings every ``step_m`` on 36 bearings, so exact to a ring (and to the
-    mask's 1 km cells) near shore and a slight overestimate past narrow islets far off;
-    points farther than ``limit_m`` from any land get ``limit_m``.
+    Searched on rings on 36 bearings: every ``step_m`` up to ten steps out, then every
+    2.5 steps up to 25, then every 5 (so to about 2 km within 20 km of shore, 5 km to
+    50 km and 10 km beyond, with the defaults); a ring's radius is returned, so a
+    distance is rounded up to its ring and narrow islets between rays far off may be
+    missed. Points farther than ``limit_m`` from any land get ``limit_m``.
     """
     lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
@@ -300,7 +302,14 @@ def distance_to_land_m(lat: F64 | float, lon: F64 | float, limit_m: float = 200_
     result[on_land] = 0.0
     remaining = np.flatnonzero(~on_land)
     directions = np.arange(0.0, 360.0, 10.0)
-    for radius in np.arange(step_m, limit_m + step_m / 2, step_m):
+    radii = np.concatenate(
+        [
+            np.arange(step_m, 10 * step_m + step_m / 2, step_m),
+            np.arange(12.5 * step_m, 25 * step_m + step_m / 2, 2.5 * step_m),
+            np.arange(30 * step_m, limit_m + step_m / 2, 5 * step_m),
+        ]
+    )
+    for radius in radii[radii <= limit_m]:
         if remaining.size == 0:
             break
         ring_lat, ring_lon = destination(

@@ -278,3 +278,24 @@ def sea_route(
     for array in (lat, lon, cumulative):
         array.flags.writeable = False
     return SeaRoute(lat, lon, cumulative)
+
+
+@functools.lru_cache(maxsize=65_536)
+def lane_distance_m(origin_lat: float, origin_lon: float, destination_lat: float, destination_lon: float) -> float:
+    """Length of the shortest route along the sea lanes between two points, metres.
+
+    For distances only (a voyage's shortest length, reachability): the ``searoute``
+    lanes as they are, ends joined to the nearest lane, without the land-mask repair of
+    :func:`sea_route` — about fifty times faster, and the repair changes lengths by
+    little. Results are cached.
+
+    Raises:
+        GeoError: When the lanes give no route.
+    """
+    try:
+        feature = searoute.searoute([origin_lon, origin_lat], [destination_lon, destination_lat], units="m")
+        return float(feature["properties"]["length"])
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise GeoError(
+            f"no lane route from ({origin_lat}, {origin_lon}) to ({destination_lat}, {destination_lon})"
+        ) from exc
