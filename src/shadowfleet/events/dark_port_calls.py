@@ -4,7 +4,7 @@ For every closed ``ais_gap`` at least ``min_gap_confidence`` likely to be a swit
 and every port of a sanctioned state in the gazetteer:
 
 * **Reachable.** The vessel sails from where it went silent to the port and from the
-  port to where it reappeared, along sea routes (:func:`shadowfleet.geo.routes.sea_route`,
+  port to where it reappeared, along the sea lanes (:func:`shadowfleet.geo.routes.lane_distance_m`,
   after a great-circle pre-filter: the great circle never exceeds the route), at its
   plausible speed — ``speed_margin`` times the 90th percentile of its own speeds under
   way, or ``default_speed_kn`` when it never reported one — and still has
@@ -40,7 +40,7 @@ from shadowfleet.events.common import details, make_events
 from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
 from shadowfleet.geo.gazetteer import harbours
 from shadowfleet.geo.land import open_water_near
-from shadowfleet.geo.routes import sea_route
+from shadowfleet.geo.routes import lane_distance_m
 
 _GAP_FIELDS = ("end_lat", "end_lon", "duration_h")
 
@@ -61,7 +61,7 @@ def _sanctioned_ports() -> pl.DataFrame:
 
 def _route_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     try:
-        return float(sea_route(lat1, lon1, lat2, lon2).length_m)
+        return lane_distance_m(lat1, lon1, lat2, lon2)
     except GeoError:
         return float("nan")
 
