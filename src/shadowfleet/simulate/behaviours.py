@@ -596,6 +596,7 @@ class Fleet:
                     "tonnes": round(tonnes),
                     "commodity": "coal",
                     "ship_to_ship": True,
+                    "reported_in_ais": vessel.updates_draught,
                 },
             )
         for voyager in (donor, receiver):

@@ -561,8 +561,11 @@ def _observable(event: TruthEvent, position_times: dict[int, F64], static_times:
     if kind == "identity_anomaly":
         return _counts_between(static_times, event.vessel, start, end) > 0
     if kind == "draught_change":
+        # The evidence is a change of the draught the crew types into the AIS: none
+        # when this crew never updates it, however many static reports there are.
         return (
-            _counts_between(static_times, event.vessel, start - 7 * DAY, start) > 0
+            bool(event.details.get("reported_in_ais", True))
+            and _counts_between(static_times, event.vessel, start - 7 * DAY, start) > 0
             and _counts_between(static_times, event.vessel, end + 6 * hour, end + 7 * DAY) > 0
         )
     return all(_counts_between(position_times, v, start, end) >= 2 for v in vessels)

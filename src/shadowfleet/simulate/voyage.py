@@ -507,6 +507,7 @@ class Voyager:
                     "draught_after_m": round(self.draught_m, 2),
                     "tonnes": round(abs(tonnes)),
                     "commodity": commodity,
+                    "reported_in_ais": self.updates_draught,
                 },
             )
             self.report_draught(departure + float(self.rng.uniform(0.1, 3.0)) * HOUR)
