@@ -191,3 +191,24 @@ def test_accuracy_harness_runs_end_to_end(tmp_path: Path) -> None:
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["ingest"]["agrees"] and saved["ingest"]["positions_stored"] > 0
     assert {row["event_type"] for row in saved["events"]} >= {"ais_gap", "encounter", "port_visit"}
+
+
+def test_draught_changes_expected_by_the_design_definition(truth: dict[str, Any]) -> None:
+    small = _event("draught_change", "C", 413000003, 30, 31, subtype="load")
+    small["details"] = {"draught_before_m": 7.02, "draught_after_m": 7.38}  # 7.0 → 7.4 in AIS: below 0.5 m
+    large = _event("draught_change", "C", 413000003, 90, 91, subtype="discharge")
+    large["details"] = {"draught_before_m": 9.3, "draught_after_m": 7.1}
+    truth["events"] += [small, large]
+    expected = expected_events(truth_from_dict(truth)).filter(pl.col("event_type") == "draught_change")
+    assert expected["draught_change_m"].to_list() == [-2.2]
+
+
+def test_only_closed_likely_deliberate_gaps_are_scored(truth: dict[str, Any]) -> None:
+    detected = _detected(
+        [
+            ("ais_gap", "in_port", 413000003, None, 10, 20),
+            ("ais_gap", "likely_deliberate", 445000001, None, 10, 40),
+        ]
+    )
+    row = _row(score_events(detected, truth_from_dict(truth)).table, "ais_gap")
+    assert row["detected"] == 1 and row["matched"] == 1

@@ -10,8 +10,10 @@ counted twice and no true event is claimed twice.
 Only what the data can show is expected: true events whose evidence was not received
 (``observable`` false: the vessel was dark or out of coverage) are not counted as
 misses, and for ``ais_gap`` only deliberate gaps are expected (a gap caused by
-reception is not an event to find). Likewise only the detector's closed
-``likely_deliberate`` gaps are scored: ``reception`` gaps are its own verdict of no
+reception is not an event to find). A ``draught_change`` is expected when it is one by
+the design's definition: the draught as AIS carries it (0.1 m steps) changed by at
+least ``[draught] min_change_m`` (0.5 m); smaller cargo work (a few containers) is not.
+Likewise only the detector's closed ``likely_deliberate`` gaps are scored: ``reception`` gaps are its own verdict of no
 switch-off, ``in_port`` gaps are ordinary port practice (the simulator's crews switching
 off alongside, which its truth marks as not deliberate), and open gaps have no end in
 the data, as the truth's open gaps are unobservable.
@@ -31,6 +33,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from shadowfleet.config import DraughtConfig
 from shadowfleet.errors import InputError
 from shadowfleet.schemas import EVENTS
 
@@ -96,7 +99,16 @@ def truth_from_dict(raw: Mapping[str, Any]) -> Truth:
         "observable": pl.Boolean,
     }
     rows = [{k: e.get(k) for k in event_schema} for e in raw["events"]]
-    events = _times(pl.DataFrame(rows, schema=event_schema), "start_time", "end_time")
+    for row, event in zip(rows, raw["events"], strict=True):
+        details = event.get("details") or {}
+        before, after = details.get("draught_before_m"), details.get("draught_after_m")
+        # As the AIS carries it (0.1 m steps), for the design's definition of a change.
+        row["draught_change_m"] = (
+            round(round(after, 1) - round(before, 1), 1) if before is not None and after is not None else None
+        )
+    events = _times(
+        pl.DataFrame(rows, schema={**event_schema, "draught_change_m": pl.Float64}), "start_time", "end_time"
+    )
     identities = _times(
         pl.DataFrame(
             [
@@ -141,7 +153,13 @@ def load_truth(path: str | Path) -> Truth:
 def expected_events(truth: Truth) -> pl.DataFrame:
     """The true events a detector can be expected to find (see the module notes)."""
     events = truth.events.filter(pl.col("observable"))
-    return events.filter((pl.col("event_type") != "ais_gap") | pl.col("deliberate"))
+    return events.filter(
+        ((pl.col("event_type") != "ais_gap") | pl.col("deliberate"))
+        & (
+            (pl.col("event_type") != "draught_change")
+            | (pl.col("draught_change_m").abs() >= DraughtConfig().min_change_m - 1e-9)
+        )
+    )
 
 
 def _detected_vessels(detected: pl.DataFrame, identities: pl.DataFrame, column: str) -> pl.DataFrame:
