@@ -207,6 +207,30 @@ def test_a_silence_in_port_is_evidence_and_the_exit_has_hysteresis() -> None:
     assert json.loads(visits["details"][0])["confidence_level"] == 4
 
 
+@pytest.mark.parametrize(("away_h", "visits"), [(0.5, 1), (3.0, 2)])
+def test_back_at_the_same_port_soon_is_one_visit(away_h: float, visits: int) -> None:
+    # Stopped 1.5 km from the point, out past the 4 km exit radius for a while
+    # (shifting berth), then stopped again: one visit if back within 2 h.
+    lat0, lon0 = PORT
+    rows = [
+        fix(412000009, k / 6, lat0 + (20_000 - k * 1_000) / METRES_PER_DEGREE, lon0, 10.0, 180.0) for k in range(18)
+    ]
+    rows += [fix(412000009, 3.0 + k / 6, lat0 + 1_500 / METRES_PER_DEGREE, lon0, 0.1, 0.0) for k in range(30)]
+    rows += [
+        fix(412000009, 8.0 + k / 12, lat0 + 4_500 / METRES_PER_DEGREE, lon0, 1.0, 0.0) for k in range(int(away_h * 12))
+    ]
+    back = 8.0 + away_h
+    rows += [fix(412000009, back + k / 6, lat0 + 1_000 / METRES_PER_DEGREE, lon0, 0.1, 0.0) for k in range(30)]
+    rows += [
+        fix(412000009, back + 5.0 + k / 6, lat0 + (1_000 + k * 1_000) / METRES_PER_DEGREE, lon0, 10.0, 0.0)
+        for k in range(1, 20)
+    ]
+    found = _events(rows).filter(pl.col("event_type") == "port_visit")
+    assert found.height == visits
+    if visits == 1:
+        assert (found["end_time"][0] - found["start_time"][0]).total_seconds() / 3600 > 10
+
+
 # ----------------------------------------------------------------------------- areas of interest
 
 

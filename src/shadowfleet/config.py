@@ -478,6 +478,10 @@ class PortVisitConfig:
         port_gap_h: A silence this long while in port is a port gap, hours.
         min_confidence_level: Visits of GFW confidence below this (1-4) are not
             reported (level 1 is mostly vessels passing an anchorage).
+        merge_gap_h: Visits of a vessel to the same port less than this apart are one,
+            hours (a re-entry minutes after crossing the exit radius — shifting from
+            anchorage to berth where the gazetteer's points are sparser than GFW's
+            anchorage grid — is not a voyage).
     """
 
     entry_distance_m: float = 3_000.0
@@ -486,6 +490,7 @@ class PortVisitConfig:
     stop_end_kn: float = 0.5
     port_gap_h: float = 4.0
     min_confidence_level: int = 2
+    merge_gap_h: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 < self.entry_distance_m <= self.exit_distance_m:

@@ -90,6 +90,28 @@ def _visit_kernel(
     return visit, entered[:count], exited[:count], evidence[:count]
 
 
+def _merge_returns(visits: pl.DataFrame, merge_gap_h: float) -> pl.DataFrame:
+    """One visit for a vessel back at the same port less than ``merge_gap_h`` after leaving it."""
+    ordered = visits.sort("vessel_id", "start_time")
+    new = (
+        (pl.col("vessel_id") != pl.col("vessel_id").shift(1))
+        | (pl.col("name") != pl.col("name").shift(1))
+        | (pl.col("start_time") - pl.col("end_time").shift(1) >= pl.duration(seconds=round(merge_gap_h * 3600)))
+    ).fill_null(True)
+    return (
+        ordered.with_columns(new.cum_sum().alias("_merged"))
+        .group_by("_merged", maintain_order=True)
+        .agg(
+            pl.all().exclude("start_time", "end_time", "positions", "_level").first(),
+            pl.col("start_time").min(),
+            pl.col("end_time").max(),
+            pl.col("positions").sum(),
+            pl.col("_level").max(),
+        )
+        .drop("_merged")
+    )
+
+
 def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.DataFrame:
     """``port_visit`` events (see the module notes).
 
@@ -167,7 +189,7 @@ def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.D
         pl.col("_level") >= config.min_confidence_level
     )
     table = harbours().with_row_index("_harbour").with_columns(pl.col("_harbour").cast(pl.Int64))
-    named = visits.join(table, on="_harbour", how="left")
+    named = _merge_returns(visits.join(table, on="_harbour", how="left"), config.merge_gap_h)
     events = named.select(
         pl.lit("port_visit").alias("event_type"),
         pl.when(pl.col("sanctioned")).then(pl.lit("sanctioned")).otherwise(None).alias("subtype"),

@@ -281,7 +281,8 @@ class Fleet:
             record = self._new_vessel(
                 "ordinary", False, hull, identity, port.berth, self.start_s - warmup, loaded=bool(rng.random() < 0.5)
             )
-            record.voyager.moor(float(rng.uniform(0.2, 2.0)) * DAY)
+            # The first stay is a port visit like any other (in progress when the data begin).
+            record.voyager.call(port, hull.speed_kn, 0.0, float(rng.uniform(0.2, 2.0)) * DAY, 0.0, "", sail=False)
         trade = _OrdinaryTrade(self, record)
         trade.run()
 
@@ -358,7 +359,9 @@ class Fleet:
         record = self._new_dprk_vessel("direct_runner", home)
         voyager = record.voyager
         spoofer = bool(rng.random() < 0.2)
-        voyager.anchor(float(rng.uniform(0.5, 3.0)) * DAY)
+        voyager.call(
+            home, record.hull.speed_kn, 0.0, float(rng.uniform(0.5, 3.0)) * DAY, 0.0, "", sail=False, at_anchorage=True
+        )
         while voyager.t < self.end_s:
             cargo = self._dprk_load_run(voyager, spoofer=spoofer)
             discharge = self.world.pick_port(Role.DPRK_DISCHARGE)
@@ -476,7 +479,7 @@ class Fleet:
         start = self.start_s - float(rng.uniform(0.0, 6.0)) * DAY
         record = self._new_vessel("nampo_barge", True, hull, identity, home.berth, start, loaded=False)
         voyager = record.voyager
-        voyager.moor(float(rng.uniform(0.3, 2.0)) * DAY)
+        voyager.call(home, hull.speed_kn, 0.0, float(rng.uniform(0.3, 2.0)) * DAY, 0.0, "", sail=False)
         openly = bool(rng.random() < 0.5)
         while voyager.t < self.end_s:
             tonnes = self._dprk_load_run(voyager, dark=not openly)
@@ -496,7 +499,8 @@ class Fleet:
     def _plan_transfer_pair(self, area: str) -> None:
         """A DPRK donor and a receiver meeting at sea to transfer coal."""
         rng = self.rng
-        donor = self._new_dprk_vessel("sts_donor", self.world.pick_port(Role.DPRK_DISCHARGE))
+        donor_home = self.world.pick_port(Role.DPRK_DISCHARGE)
+        donor = self._new_dprk_vessel("sts_donor", donor_home)
         flags: tuple[str, ...]
         if area == "tonkin":
             receiver_class, flags, discharge_role = (
@@ -514,8 +518,10 @@ class Fleet:
         start = self.start_s - float(rng.uniform(0.0, 4.0)) * DAY
         receiver = self._new_vessel(f"sts_receiver_{area}", True, hull, self._identity(flag), home.berth, start, False)
         d, r = donor.voyager, receiver.voyager
-        d.anchor(float(rng.uniform(0.2, 2.0)) * DAY)
-        r.moor(float(rng.uniform(0.2, 1.0)) * DAY)
+        d.call(
+            donor_home, d.hull.speed_kn, 0.0, float(rng.uniform(0.2, 2.0)) * DAY, 0.0, "", sail=False, at_anchorage=True
+        )
+        r.call(home, hull.speed_kn, 0.0, float(rng.uniform(0.2, 1.0)) * DAY, 0.0, "", sail=False)
         while min(d.t, r.t) < self.end_s:
             tonnes = self._dprk_load_run(d)
             if d.t >= self.end_s:
