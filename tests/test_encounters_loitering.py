@@ -136,6 +136,18 @@ def test_draught_change_threshold(after_m: float, expected: list[str]) -> None:
         assert json.loads(row["details"])["draught_before_m"] == 6.0
 
 
+def test_draughts_taking_turns_are_not_loads() -> None:
+    # Two ships on one MMSI: their draughts alternate every few minutes, each heard
+    # several times: no cargo work is that quick. A lasting change afterwards still counts.
+    rows = _drifting(412000001, 0.0, 40.0, every_s=1800.0)
+    reports = [static(412000001, 0.0, 20, 5.0, draught_m=5.3)]
+    reports += [static(412000001, 6.0 + k * 0.4, 3, 0.1, draught_m=7.6 if k % 2 == 0 else 5.3) for k in range(8)]
+    reports.append(static(412000001, 20.0, 20, 10.0, draught_m=8.4))
+    events = _events(rows, reports).filter(pl.col("event_type") == "draught_change")
+    assert events["subtype"].to_list() == ["load"]
+    assert json.loads(events["details"][0])["draught_before_m"] == 5.3
+
+
 def test_a_draught_heard_once_is_not_a_load() -> None:
     rows = _drifting(412000001, 0.0, 30.0, every_s=1800.0)
     reports = [

@@ -686,13 +686,19 @@ class DraughtConfig:
         min_change_m: A change of declared draught at least this large is a load or
             a discharge, metres (0.5 m: well above the 0.1 m resolution of AIS and the
             trim and sea-water density effects crews round away).
+        min_in_force_h: A declared draught replaced sooner than this is ignored, hours
+            (no cargo work is that quick: it is a typo put right, or two ships taking
+            turns on one MMSI).
     """
 
     min_change_m: float = 0.5
+    min_in_force_h: float = 2.0
 
     def __post_init__(self) -> None:
         if self.min_change_m <= 0:
             raise ConfigError("[draught] min_change_m must be positive")
+        if self.min_in_force_h < 0:
+            raise ConfigError("[draught] min_in_force_h must not be negative")
 
 
 @dataclass(frozen=True, slots=True)

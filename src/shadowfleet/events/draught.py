@@ -27,6 +27,12 @@ def detect_draught_changes(declarations: pl.DataFrame, fixes: pl.DataFrame, conf
         config: Draught configuration.
     """
     draughts = declarations.filter(pl.col("field") == "draught_m").sort("vessel_id", "start_time")
+    # A value replaced within min_in_force_h was never a loading state: a typo put
+    # right, or two transmitters on one MMSI taking turns (cargo work takes hours).
+    replaced_after = pl.col("start_time").shift(-1).over("vessel_id") - pl.col("start_time")
+    draughts = draughts.filter(
+        replaced_after.is_null() | (replaced_after >= pl.duration(seconds=round(config.min_in_force_h * 3600)))
+    )
     changes = (
         draughts.with_columns(
             pl.col("draught_m").shift(1).over("vessel_id").alias("before_m"),
