@@ -586,6 +586,8 @@ class DarkPortCallConfig:
         min_gap_confidence: Only gaps at least this likely to be switch-offs are examined.
         min_stay_h: Time a call needs alongside (mooring, loading or discharging,
             clearing), hours.
+        min_approach_m: The vessel went silent and reappeared at least this far from
+            the port (nearer, it was seen in port: a port visit, not a dark call), metres.
         speed_margin: A vessel's plausible top speed is this times the 90th percentile
             of its own reported speeds under way.
         under_way_min_kn: Speeds above this count as under way, knots.
@@ -606,6 +608,7 @@ class DarkPortCallConfig:
 
     min_gap_confidence: float = 0.5
     min_stay_h: float = 6.0
+    min_approach_m: float = 10_000.0
     speed_margin: float = 1.1
     under_way_min_kn: float = 3.0
     default_speed_kn: float = 12.0

@@ -9,7 +9,9 @@ and every port of a sanctioned state in the gazetteer:
   plausible speed — ``speed_margin`` times the 90th percentile of its own speeds under
   way, or ``default_speed_kn`` when it never reported one — and still has
   ``min_stay_h`` in port. The port reachable with the shortest round trip is named; the
-  others are listed.
+  others are listed. The vessel must have gone silent and reappeared at least
+  ``min_approach_m`` from the port: one last heard in the port was seen calling (the
+  port-visit detector reports that visit, its silence as evidence).
 * **Cargo.** Loading or discharging changes the draught. The draught declared before
   the gap is compared with the one in force ``draught_after_h`` after it (crews update
   the draught hours after sailing, so the first report after the gap often still
@@ -141,7 +143,12 @@ def detect_dark_port_calls(
     speed_m_per_h = pairs["speed_kn"].to_numpy() * KNOT_M_PER_S * 3600.0
     available_h = pairs["duration_h"].to_numpy() - config.min_stay_h
     great_circle_h = (haversine_m(lat0, lon0, p_lat, p_lon) + haversine_m(p_lat, p_lon, lat1, lon1)) / speed_m_per_h
-    candidate = np.flatnonzero(great_circle_h <= available_h)
+    # A vessel last heard in the port (or first heard again there) was seen calling:
+    # the port-visit detector reports it; a dark call is one the silence hides.
+    away = (haversine_m(lat0, lon0, p_lat, p_lon) >= config.min_approach_m) & (
+        haversine_m(p_lat, p_lon, lat1, lon1) >= config.min_approach_m
+    )
+    candidate = np.flatnonzero((great_circle_h <= available_h) & away)
     out_m = np.full(pairs.height, np.nan)
     back_m = np.full(pairs.height, np.nan)
     for row in candidate:  # a few per gap, routed on the cached sea-lane graph

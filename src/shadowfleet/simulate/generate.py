@@ -539,10 +539,10 @@ def _observable(event: TruthEvent, position_times: dict[int, F64], static_times:
         )
     if kind == "dark_port_call":
         # Inferable from the silence around it once that silence is bounded by data:
-        # the vessel was received in the days before the call and again at any time
-        # after it (a call inside a fortnight's silence is still in a closed gap).
+        # the vessel was received at some time before the call and again after it (a
+        # call inside a fortnight's silence is still inside a closed gap).
         return (
-            _counts_between(position_times, event.vessel, start - 4 * DAY, start) > 0
+            _counts_between(position_times, event.vessel, -np.inf, start) > 0
             and _counts_between(position_times, event.vessel, end, np.inf) > 0
         )
     if kind == "identity_change":
