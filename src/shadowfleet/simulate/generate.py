@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from shadowfleet.config import SimulateConfig
+from shadowfleet.config import EncounterConfig, LoiteringConfig, SimulateConfig
 from shadowfleet.errors import ConfigError
 from shadowfleet.simulate.behaviours import Fleet, VesselRecord, identity_at
 from shadowfleet.simulate.fleet import Identity
@@ -568,7 +568,27 @@ def _observable(event: TruthEvent, position_times: dict[int, F64], static_times:
             and _counts_between(static_times, event.vessel, start - 7 * DAY, start) > 0
             and _counts_between(static_times, event.vessel, end + 6 * hour, end + 7 * DAY) > 0
         )
+    if kind in MIN_OBSERVED_H:
+        # The design defines these by a minimum duration (loitering 4 h, encounters 2 h):
+        # the data must cover that much of the event for each vessel in it.
+        return all(_observed_span_s(position_times, v, start, end) >= MIN_OBSERVED_H[kind] * hour for v in vessels)
     return all(_counts_between(position_times, v, start, end) >= 2 for v in vessels)
+
+
+MIN_OBSERVED_H: Final = {
+    "loitering": LoiteringConfig().min_duration_h,
+    "encounter": EncounterConfig().min_duration_h,
+}
+"""Received time an event needs to be observable, hours (the detectors' definitions)."""
+
+
+def _observed_span_s(times_by_vessel: dict[int, F64], vessel: int, start: float, end: float) -> float:
+    """Time between the vessel's first and last position inside a period, seconds."""
+    times = times_by_vessel.get(vessel)
+    if times is None:
+        return 0.0
+    inside = times[np.searchsorted(times, start, side="left") : np.searchsorted(times, end, side="right")]
+    return float(inside[-1] - inside[0]) if inside.size > 1 else 0.0
 
 
 def _times_by_vessel(frame: pl.DataFrame, epoch: datetime) -> dict[int, F64]:
