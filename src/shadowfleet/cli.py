@@ -23,7 +23,7 @@ from rich.table import Table
 
 from shadowfleet import __version__
 from shadowfleet.config import Config, dump_config, load_config
-from shadowfleet.engines.local import DetectSummary, run_detect
+from shadowfleet.engines.local import DetectSummary, run_detect, run_screen
 from shadowfleet.errors import ConfigError, InputError, QueryError, ShadowfleetError
 from shadowfleet.ingest.runner import IngestOptions, SourceReport, ingest_paths
 from shadowfleet.ingest.tables import FIELD_ALIASES
@@ -444,6 +444,45 @@ def print_detect_summary(summary: DetectSummary, elapsed_s: float) -> None:
     print_frame(summary.events, title="events")
     stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in summary.timings_s.items())
     console.print(f"done in {elapsed_s:.1f} s ({stages} s)")
+
+
+@app.command()
+def screen(
+    store: StoreOption,
+    lists: Annotated[
+        list[Path],
+        typer.Option(
+            "--list", "-l", help="A sanctions list or watch-list (UN 1718, OFAC SDN, EU, OpenSanctions, CSV)."
+        ),
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Screen the store's vessels against sanctions lists (after ``detect``)."""
+    started = time.perf_counter()
+    try:
+        settings = load_config(config)
+        summary = run_screen(Store(store), [str(p) for p in lists], settings)
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    table = Table(title="lists read")
+    for column in ("file", "layout", "vessels", "rows not used"):
+        table.add_column(column)
+    for load in summary.lists:
+        rejected = ", ".join(f"{reason}: {count}" for reason, count in load.rejected.items()) or "none"
+        table.add_row(Path(load.path).name, load.layout, f"{load.entries.height:,}", rejected)
+    console.print(table)
+    console.print(f"{summary.entries:,} designated vessels after merging by IMO ({summary.shared:,} on several lists)")
+    shown = summary.matches.select(
+        "vessel_id",
+        pl.col("lists").list.unique().list.join(", ").alias("lists"),
+        "listed_name",
+        "matched_on",
+        "matched_value",
+        "score",
+        pl.col("bases").list.join(", ").alias("all bases"),
+    )
+    print_frame(shown, title=f"{summary.vessels_matched:,} vessels matched")
+    console.print(f"done in {time.perf_counter() - started:.1f} s; matches in the sanctions_matches table")
 
 
 @app.command("config")

@@ -670,6 +670,40 @@ class RouteDeviationConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ScreeningConfig:
+    """Matching vessels against sanctions lists (:mod:`shadowfleet.sanctions.match`).
+
+    Attributes:
+        imo_score: Score of a match on the IMO number (the hull's for life).
+        mmsi_score: Score of a match on an MMSI the list gives (MMSIs are reissued).
+        call_sign_score: Score of a match on a call sign the list gives.
+        call_sign_min_length: Shorter call signs are not matched (too many collide).
+        name_min_similarity: Names at least this similar (rapidfuzz ratio, 0-100,
+            after normalisation) match.
+        name_min_length: Normalised names shorter than this are not matched by name.
+        name_weight: A name match scores this times the similarity / 100: always
+            weaker than an identifier, since names repeat across fleets.
+    """
+
+    imo_score: float = 1.0
+    mmsi_score: float = 0.9
+    call_sign_score: float = 0.8
+    call_sign_min_length: int = 4
+    name_min_similarity: float = 90.0
+    name_min_length: int = 4
+    name_weight: float = 0.6
+
+    def __post_init__(self) -> None:
+        for name in ("imo_score", "mmsi_score", "call_sign_score", "name_weight"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ConfigError(f"[screening] {name} must be in (0, 1]")
+        if not 0 < self.name_min_similarity <= 100:
+            raise ConfigError("[screening] name_min_similarity must be in (0, 100]")
+        if self.name_min_length < 1 or self.call_sign_min_length < 1:
+            raise ConfigError("[screening] minimum lengths must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
 class AreaConfig:
     """Areas of interest for ``area_entry`` events.
 
@@ -747,6 +781,7 @@ class Config:
     gap: GapConfig = field(default_factory=GapConfig)
     dark_port_call: DarkPortCallConfig = field(default_factory=DarkPortCallConfig)
     route_deviation: RouteDeviationConfig = field(default_factory=RouteDeviationConfig)
+    screening: ScreeningConfig = field(default_factory=ScreeningConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

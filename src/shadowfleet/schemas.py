@@ -196,6 +196,24 @@ EVENTS: Final[dict[str, pl.DataType]] = {
     "details": pl.String(),
 }
 
+SANCTIONS_MATCHES: Final[dict[str, pl.DataType]] = {
+    "vessel_id": pl.String(),
+    "key": pl.String(),
+    "lists": pl.List(pl.String()),
+    "entry_ids": pl.List(pl.String()),
+    "listed_name": pl.String(),
+    "matched_on": pl.String(),
+    "matched_value": pl.String(),
+    "listed_value": pl.String(),
+    "score": pl.Float64(),
+    "valid_from": UTC_TIME,
+    "valid_to": UTC_TIME,
+}
+"""Every way a vessel matches a designated vessel (``shadowfleet screen``): the list
+entry (``key``: ``IMO:<n>`` or the list's id), what matched (``imo``, ``mmsi``,
+``call_sign`` or ``name``), the values on both sides, the score and the period the
+vessel used the matched identifier."""
+
 VESSELS: Final[dict[str, pl.DataType]] = {
     "vessel_id": pl.String(),
     "mmsi": pl.Int64(),
@@ -251,6 +269,7 @@ TABLES: Final[dict[str, dict[str, pl.DataType]]] = {
     "declarations": DECLARATIONS,
     "events": EVENTS,
     "vessels": VESSELS,
+    "sanctions_matches": SANCTIONS_MATCHES,
     "detections": DETECTIONS,
     "trade_flows": TRADE_FLOWS,
 }

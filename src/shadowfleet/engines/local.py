@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from shadowfleet.config import Config
+from shadowfleet.errors import StoreError
 from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table, working_positions
+from shadowfleet.sanctions.lists import ListLoad, load_list, merge_entries
+from shadowfleet.sanctions.match import best_matches, screen_vessels, vessel_match_json
 from shadowfleet.store.catalog import refresh_catalog
 from shadowfleet.store.lake import Store
 
@@ -95,4 +98,55 @@ def run_detect(store: Store, config: Config, progress: Progress = _quiet) -> Det
             "on_land_fixes": found.spoofing.on_land_fixes,
         },
         timings_s=timings,
+    )
+
+
+@dataclass(frozen=True)
+class ScreenSummary:
+    """What ``shadowfleet screen`` did.
+
+    Attributes:
+        lists: Per list file: path, layout, entries, rows rejected by reason.
+        entries: Designated vessels after merging the lists by IMO number.
+        shared: Of those, named by more than one list.
+        matches: The strongest match per (vessel, entry) (:func:`best_matches`).
+        vessels_matched: Vessels with at least one match.
+    """
+
+    lists: list[ListLoad]
+    entries: int
+    shared: int
+    matches: pl.DataFrame
+    vessels_matched: int
+
+
+def run_screen(store: Store, list_paths: list[str], config: Config) -> ScreenSummary:
+    """Screen the store's vessels against sanctions lists; write the matches.
+
+    Writes the ``sanctions_matches`` table and the ``vessels`` table's
+    ``sanctions_matches`` column. Needs ``detect`` to have run.
+
+    Raises:
+        InputError: When a list cannot be read or is in no known layout.
+        StoreError: When the store has no vessels yet.
+    """
+    loads = [load_list(path) for path in list_paths]
+    entries = merge_entries(pl.concat([load.entries for load in loads]))
+    if not store.table_files("identities") or not store.table_files("vessels"):
+        raise StoreError(f"{store.root}: no vessels yet; run `shadowfleet detect` first")
+    identities = store.scan("identities").collect()
+    vessels = store.scan("vessels").collect()
+    matches = screen_vessels(identities, entries, config.screening)
+    per_vessel = vessel_match_json(matches)
+    updated = vessels.drop("sanctions_matches").join(per_vessel, on="vessel_id", how="left")
+    with store.writing():
+        store.replace_tables({"sanctions_matches": matches, "vessels": updated})
+        refresh_catalog(store)
+    best = best_matches(matches)
+    return ScreenSummary(
+        lists=loads,
+        entries=entries.height,
+        shared=entries.filter(pl.col("lists").list.unique().list.len() > 1).height,
+        matches=best,
+        vessels_matched=best["vessel_id"].n_unique(),
     )

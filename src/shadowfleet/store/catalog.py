@@ -34,6 +34,9 @@ _DUCKDB_TYPES: Final[dict[type[pl.DataType], str]] = {
 def _duckdb_type(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    if isinstance(dtype, pl.List):
+        inner = dtype.inner
+        return f"{_duckdb_type(inner if isinstance(inner, pl.DataType) else inner())}[]"
     return _DUCKDB_TYPES[type(dtype)]
 
 

@@ -46,8 +46,8 @@ SOURCES_FILE: Final = "sources.parquet"
 CATALOG_FILE: Final = "catalog.duckdb"
 PARTITIONED: Final = frozenset({"positions"})
 LAKE_TABLES: Final = ("positions", "statics", "aids_to_navigation", "base_stations", "rejects")
-DERIVED_TABLES: Final = ("tracks", "identities", "declarations", "events", "vessels")
-"""Tables ``detect`` computes from the lake: one Parquet file each, replaced whole."""
+DERIVED_TABLES: Final = ("tracks", "identities", "declarations", "events", "vessels", "sanctions_matches")
+"""Tables computed from the lake (``detect``, ``screen``): one Parquet file each, replaced whole."""
 POSITION_KEY: Final = (
     "mmsi",
     "timestamp",

@@ -1,0 +1,1 @@
+"""Sanctions lists and screening of vessels against them."""
