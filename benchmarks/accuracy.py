@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,20 @@ def _table(store: Store, name: str) -> pl.DataFrame | None:
         return catalog.fetch(connection, f"SELECT * FROM {name}")
     finally:
         connection.close()
+
+
+def _listed_matched(store: Store, truth: Any) -> dict[str, int]:
+    """Evaders carrying a UN-listed IMO, and how many of them screening matched by it."""
+    listed = {v["vessel"]: int(v["sanctions_listed"]["imo"]) for v in truth.raw["vessels"] if v.get("sanctions_listed")}
+    matches = _table(store, "sanctions_matches")
+    vessels = _table(store, "vessels")
+    if matches is None or vessels is None or not listed:
+        return {"listed": len(listed), "matched": 0}
+    by_imo = matches.filter(pl.col("matched_on") == "imo").join(vessels.select("vessel_id", "mmsi"), on="vessel_id")
+    mmsi_to_vessel = truth.identities.select("vessel", "mmsi").unique()
+    found = by_imo.join(mmsi_to_vessel, on="mmsi")
+    hits = {row["vessel"] for row in found.iter_rows(named=True) if row["key"] == f"IMO:{listed.get(row['vessel'])}"}
+    return {"listed": len(listed), "matched": len(hits & set(listed))}
 
 
 def run(scenario: str, seed: int, days: int | None, vessels: int | None, fmt: str, work: Path) -> dict[str, Any]:
@@ -107,6 +122,12 @@ def run(scenario: str, seed: int, days: int | None, vessels: int | None, fmt: st
         detect(store, Config())
         catalog.refresh_catalog(store)
         results["detect_s"] = round(time.perf_counter() - started, 1)
+        # Screening with the real UN 1718 list the simulator drew listed IMOs from.
+        local = importlib.import_module("shadowfleet.engines.local")
+        if hasattr(local, "run_screen"):
+            un_list = resources.files("shadowfleet") / "data" / "sanctions" / "un1718_vessels_2020-06-04.csv"
+            local.run_screen(store, [str(un_list)], Config())
+            results["listed"] = _listed_matched(store, truth)
     events = _table(store, "events")
     scores = score_events(events if events is not None else empty_events(), truth)
     results["events"] = scores.table.to_dicts()
@@ -190,6 +211,11 @@ def report(results: dict[str, Any]) -> None:
         "• risk ranking: not available (no vessels table with risk scores yet)"
         if risk is None
         else f"• risk ranking: AUC {_fmt(risk['auc'])}, precision at k={risk['evaders']} {_fmt(risk['precision_at_k'])}"
+        + (
+            f"; UN-listed IMO evaders matched: {results['listed']['matched']} of {results['listed']['listed']}"
+            if results.get("listed")
+            else ""
+        )
     )
     trade = results["trade"]
     estimate = (

@@ -704,6 +704,90 @@ class ScreeningConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskConfig:
+    """Points per risk indicator (:mod:`shadowfleet.risk.score`); every cap is per vessel.
+
+    Attributes:
+        list_match_points: A match on a designated vessel's IMO, MMSI or call sign,
+            times the match score.
+        name_match_points: A name-only match (names repeat across fleets: a lead).
+        gap_points: Each likely deliberate AIS gap, times its confidence.
+        gap_cap: Cap of ``gap_points``.
+        dark_port_call_points: Each possible call at a sanctioned port while dark,
+            times its confidence.
+        dark_port_call_cap: Cap.
+        sanctioned_port_visit_points: Each observed visit to a port of a sanctioned state.
+        sanctioned_port_visit_cap: Cap.
+        sts_points: Each encounter with evidence of a transfer.
+        sts_cap: Cap.
+        encounter_points: Each other encounter at sea.
+        encounter_cap: Cap.
+        partner_listed_points: Met a vessel matched to a list by an identifier.
+        partner_high_risk_points: Met a vessel whose own score is at least ``high_from``.
+        identity_change_points: Each identity change.
+        identity_change_cap: Cap.
+        identity_anomaly_points: Each identity anomaly (false flag, bad IMO...).
+        identity_anomaly_cap: Cap.
+        flag_hopping_points: Two or more flag changes (``flag_hopping_min_changes``).
+        flag_hopping_min_changes: Flag changes that make flag hopping.
+        spoofing_points: Each spoofing event.
+        spoofing_cap: Cap.
+        high_risk_area_points: Each entry into, or loitering inside, a high-risk area.
+        high_risk_area_cap: Cap.
+        high_risk_areas: Names of the areas of interest that are high-risk.
+        route_deviation_points: Each circuitous voyage.
+        route_deviation_cap: Cap.
+        medium_from: Scores from this are ``medium``.
+        high_from: ... ``high``.
+        severe_from: ... ``severe``.
+    """
+
+    list_match_points: float = 60.0
+    name_match_points: float = 10.0
+    gap_points: float = 12.0
+    gap_cap: float = 36.0
+    dark_port_call_points: float = 30.0
+    dark_port_call_cap: float = 60.0
+    sanctioned_port_visit_points: float = 30.0
+    sanctioned_port_visit_cap: float = 60.0
+    sts_points: float = 15.0
+    sts_cap: float = 30.0
+    encounter_points: float = 4.0
+    encounter_cap: float = 12.0
+    partner_listed_points: float = 25.0
+    partner_high_risk_points: float = 15.0
+    identity_change_points: float = 5.0
+    identity_change_cap: float = 15.0
+    identity_anomaly_points: float = 10.0
+    identity_anomaly_cap: float = 20.0
+    flag_hopping_points: float = 10.0
+    flag_hopping_min_changes: int = 2
+    spoofing_points: float = 15.0
+    spoofing_cap: float = 30.0
+    high_risk_area_points: float = 8.0
+    high_risk_area_cap: float = 16.0
+    high_risk_areas: tuple[str, ...] = (
+        "dprk_west_coast",
+        "dprk_east_coast",
+        "korea_bay",
+        "gulf_of_tonkin_transfer_area",
+    )
+    route_deviation_points: float = 5.0
+    route_deviation_cap: float = 10.0
+    medium_from: float = 25.0
+    high_from: float = 50.0
+    severe_from: float = 75.0
+
+    def __post_init__(self) -> None:
+        for name in dataclasses.fields(self):
+            value = getattr(self, name.name)
+            if isinstance(value, float) and value < 0:
+                raise ConfigError(f"[risk] {name.name} must not be negative")
+        if not 0 < self.medium_from <= self.high_from <= self.severe_from <= 100:
+            raise ConfigError("[risk] need 0 < medium_from <= high_from <= severe_from <= 100")
+
+
+@dataclass(frozen=True, slots=True)
 class AreaConfig:
     """Areas of interest for ``area_entry`` events.
 
@@ -782,6 +866,7 @@ class Config:
     dark_port_call: DarkPortCallConfig = field(default_factory=DarkPortCallConfig)
     route_deviation: RouteDeviationConfig = field(default_factory=RouteDeviationConfig)
     screening: ScreeningConfig = field(default_factory=ScreeningConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
 
 

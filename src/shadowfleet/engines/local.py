@@ -9,9 +9,12 @@ import polars as pl
 
 from shadowfleet.config import Config
 from shadowfleet.errors import StoreError
+from shadowfleet.events.areas import load_areas
 from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table, working_positions
+from shadowfleet.risk.score import score_vessels
 from shadowfleet.sanctions.lists import ListLoad, load_list, merge_entries
 from shadowfleet.sanctions.match import best_matches, screen_vessels, vessel_match_json
+from shadowfleet.schemas import SANCTIONS_MATCHES
 from shadowfleet.store.catalog import refresh_catalog
 from shadowfleet.store.lake import Store
 
@@ -67,6 +70,10 @@ def run_detect(store: Store, config: Config, progress: Progress = _quiet) -> Det
     result = build_tracks(positions, statics, config, progress)
     del positions
     found = detect_events(result, config, progress)
+    progress("risk")
+    # Scored from the events alone until `screen` adds the lists.
+    no_matches = pl.DataFrame(schema=SANCTIONS_MATCHES)
+    vessels = score_vessels(result.vessels, found.events, no_matches, config.risk, load_areas(config.areas.path))
     progress("writing")
     write_started = time.perf_counter()
     with store.writing():
@@ -76,7 +83,7 @@ def run_detect(store: Store, config: Config, progress: Progress = _quiet) -> Det
                 "identities": result.identities,
                 "declarations": result.declarations,
                 "events": found.events,
-                "vessels": result.vessels,
+                "vessels": vessels,
             }
         )
         refresh_catalog(store)
@@ -121,10 +128,11 @@ class ScreenSummary:
 
 
 def run_screen(store: Store, list_paths: list[str], config: Config) -> ScreenSummary:
-    """Screen the store's vessels against sanctions lists; write the matches.
+    """Screen the store's vessels against sanctions lists; write the matches and risk.
 
     Writes the ``sanctions_matches`` table and the ``vessels`` table's
-    ``sanctions_matches`` column. Needs ``detect`` to have run.
+    ``sanctions_matches``, ``risk_score`` and ``risk_reasons`` columns. Needs
+    ``detect`` to have run.
 
     Raises:
         InputError: When a list cannot be read or is in no known layout.
@@ -136,9 +144,11 @@ def run_screen(store: Store, list_paths: list[str], config: Config) -> ScreenSum
         raise StoreError(f"{store.root}: no vessels yet; run `shadowfleet detect` first")
     identities = store.scan("identities").collect()
     vessels = store.scan("vessels").collect()
+    events = store.scan("events").collect()
     matches = screen_vessels(identities, entries, config.screening)
     per_vessel = vessel_match_json(matches)
-    updated = vessels.drop("sanctions_matches").join(per_vessel, on="vessel_id", how="left")
+    updated = vessels.drop("sanctions_matches").join(per_vessel, on="vessel_id", how="left").select(vessels.columns)
+    updated = score_vessels(updated, events, matches, config.risk, load_areas(config.areas.path))
     with store.writing():
         store.replace_tables({"sanctions_matches": matches, "vessels": updated})
         refresh_catalog(store)

@@ -1,0 +1,1 @@
+"""Explainable vessel risk scoring."""
