@@ -174,3 +174,16 @@ def test_screen_command_on_the_new_york_hour(tmp_path: Path) -> None:
     odd.write_text("when,where\n2020-01-01,sea\n", encoding="utf-8")
     bad = runner.invoke(app, ["screen", "--store", str(store), "--list", str(odd)])
     assert bad.exit_code == 2 and "not a sanctions list layout" in bad.output
+
+
+def test_run_ingests_detects_and_screens(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    result = runner.invoke(app, ["run", str(NOAA_HOUR), "--store", str(store), "--list", str(EU), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "highest risk" in result.output
+    vessels = Store(store).scan("vessels").collect().sort("risk_score", descending=True)
+    top = vessels.row(0, named=True)
+    assert top["mmsi"] == 538002775 and top["risk_score"] == 60.0
+    assert json.loads(top["risk_reasons"])[0]["event_ids"] == ["EU:9323340"]
+    before = runner.invoke(app, ["screen", "--store", str(tmp_path / "empty"), "--list", str(EU)])
+    assert before.exit_code != 0

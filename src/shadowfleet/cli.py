@@ -23,7 +23,7 @@ from rich.table import Table
 
 from shadowfleet import __version__
 from shadowfleet.config import Config, dump_config, load_config
-from shadowfleet.engines.local import DetectSummary, run_detect, run_screen
+from shadowfleet.engines.local import DetectSummary, ScreenSummary, run_detect, run_screen
 from shadowfleet.errors import ConfigError, InputError, QueryError, ShadowfleetError
 from shadowfleet.ingest.runner import IngestOptions, SourceReport, ingest_paths
 from shadowfleet.ingest.tables import FIELD_ALIASES
@@ -464,6 +464,11 @@ def screen(
         summary = run_screen(Store(store), [str(p) for p in lists], settings)
     except ShadowfleetError as exc:
         raise _fail(exc) from exc
+    print_screen_summary(summary, time.perf_counter() - started)
+
+
+def print_screen_summary(summary: ScreenSummary, elapsed_s: float) -> None:
+    """The end-of-run summary of ``screen``: lists read, matches, riskiest vessels."""
     table = Table(title="lists read")
     for column in ("file", "layout", "vessels", "rows not used"):
         table.add_column(column)
@@ -482,7 +487,36 @@ def screen(
         pl.col("bases").list.join(", ").alias("all bases"),
     )
     print_frame(shown, title=f"{summary.vessels_matched:,} vessels matched")
-    console.print(f"done in {time.perf_counter() - started:.1f} s; matches in the sanctions_matches table")
+    print_frame(summary.riskiest, title="highest risk (reasons in vessels.risk_reasons)")
+    console.print(f"done in {elapsed_s:.1f} s; matches in the sanctions_matches table")
+
+
+@app.command()
+def run(
+    inputs: Annotated[list[Path], typer.Argument(help="NMEA, CSV or Parquet files (plain, gzip, bzip2, xz or zip).")],
+    store: StoreOption,
+    lists: Annotated[
+        list[Path] | None,
+        typer.Option("--list", "-l", help="Sanctions lists or watch-lists to screen against (repeatable)."),
+    ] = None,
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ingest, detect and screen in one go (each step as its own command would)."""
+    started = time.perf_counter()
+    try:
+        settings = load_config(config)
+        handle = Store(store, settings.store, create=True)
+        reports = run_ingest(handle, inputs, settings, IngestOptions(), quiet=quiet)
+        summary = run_detect(handle, settings)
+        print_detect_summary(summary, time.perf_counter() - started)
+        if lists:
+            screened = run_screen(handle, [str(p) for p in lists], settings)
+            print_screen_summary(screened, time.perf_counter() - started)
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    if any(r.status == "failed" for r in reports):
+        raise typer.Exit(2)
 
 
 @app.command("config")

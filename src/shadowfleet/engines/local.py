@@ -11,7 +11,7 @@ from shadowfleet.config import Config
 from shadowfleet.errors import StoreError
 from shadowfleet.events.areas import load_areas
 from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table, working_positions
-from shadowfleet.risk.score import score_vessels
+from shadowfleet.risk.score import band, score_vessels
 from shadowfleet.sanctions.lists import ListLoad, load_list, merge_entries
 from shadowfleet.sanctions.match import best_matches, screen_vessels, vessel_match_json
 from shadowfleet.schemas import SANCTIONS_MATCHES
@@ -118,6 +118,7 @@ class ScreenSummary:
         shared: Of those, named by more than one list.
         matches: The strongest match per (vessel, entry) (:func:`best_matches`).
         vessels_matched: Vessels with at least one match.
+        riskiest: The ten highest risk scores: vessel, name, score, band.
     """
 
     lists: list[ListLoad]
@@ -125,6 +126,7 @@ class ScreenSummary:
     shared: int
     matches: pl.DataFrame
     vessels_matched: int
+    riskiest: pl.DataFrame
 
 
 def run_screen(store: Store, list_paths: list[str], config: Config) -> ScreenSummary:
@@ -159,4 +161,7 @@ def run_screen(store: Store, list_paths: list[str], config: Config) -> ScreenSum
         shared=entries.filter(pl.col("lists").list.unique().list.len() > 1).height,
         matches=best,
         vessels_matched=best["vessel_id"].n_unique(),
+        riskiest=updated.sort("risk_score", descending=True)
+        .head(10)
+        .select("vessel_id", "name", "risk_score", band(pl.col("risk_score"), config.risk).alias("band")),
     )
