@@ -1,0 +1,1 @@
+"""Cargo and trade estimation."""
