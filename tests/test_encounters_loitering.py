@@ -148,6 +148,19 @@ def test_draughts_taking_turns_are_not_loads() -> None:
     assert json.loads(events["details"][0])["draught_before_m"] == 5.3
 
 
+def test_a_stale_laden_draught_heard_briefly_once_is_kept() -> None:
+    # Back on after a dark voyage: the laden draught typed at loading is heard for
+    # minutes, then the crew declares the discharged draught. Evidence of the load.
+    rows = _drifting(412000001, 0.0, 40.0, every_s=1800.0)
+    reports = [
+        static(412000001, 0.0, 20, 5.0, draught_m=2.9),
+        static(412000001, 20.0, 4, 0.3, draught_m=6.7),
+        static(412000001, 20.5, 20, 10.0, draught_m=2.9),
+    ]
+    events = _events(rows, reports).filter(pl.col("event_type") == "draught_change")
+    assert events["subtype"].to_list() == ["load", "discharge"]
+
+
 def test_a_draught_heard_once_is_not_a_load() -> None:
     rows = _drifting(412000001, 0.0, 30.0, every_s=1800.0)
     reports = [

@@ -807,13 +807,16 @@ class DraughtConfig:
         min_change_m: A change of declared draught at least this large is a load or
             a discharge, metres (0.5 m: well above the 0.1 m resolution of AIS and the
             trim and sea-water density effects crews round away).
-        min_in_force_h: A declared draught replaced sooner than this is ignored, hours
-            (no cargo work is that quick: it is a typo put right, or two ships taking
-            turns on one MMSI).
+        min_in_force_h: A declared draught replaced sooner than this is brief, hours ...
+        flip_window_h: ... and ignored when the same brief value recurs within this
+            long (two ships taking turns on one MMSI: no cargo work is that quick); a
+            brief value seen once is kept (a stale laden draught heard for minutes when
+            a ship switches back on after a dark voyage), hours.
     """
 
     min_change_m: float = 0.5
     min_in_force_h: float = 2.0
+    flip_window_h: float = 24.0
 
     def __post_init__(self) -> None:
         if self.min_change_m <= 0:

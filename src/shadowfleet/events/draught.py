@@ -27,11 +27,30 @@ def detect_draught_changes(declarations: pl.DataFrame, fixes: pl.DataFrame, conf
         config: Draught configuration.
     """
     draughts = declarations.filter(pl.col("field") == "draught_m").sort("vessel_id", "start_time")
-    # A value replaced within min_in_force_h was never a loading state: a typo put
-    # right, or two transmitters on one MMSI taking turns (cargo work takes hours).
-    replaced_after = pl.col("start_time").shift(-1).over("vessel_id") - pl.col("start_time")
-    draughts = draughts.filter(
-        replaced_after.is_null() | (replaced_after >= pl.duration(seconds=round(config.min_in_force_h * 3600)))
+    # Two transmitters on one MMSI take turns: the same value comes back, briefly,
+    # again and again. A short-lived value that recurs within a day is such a flip and
+    # never a loading state (cargo work takes hours). A short-lived value seen once is
+    # kept: a stale laden draught heard for minutes when a ship switches back on after a
+    # dark voyage is evidence, not noise.
+    brief = pl.col("start_time").shift(-1).over("vessel_id") - pl.col("start_time") < pl.duration(
+        seconds=round(config.min_in_force_h * 3600)
+    )
+    draughts = draughts.with_columns(brief.fill_null(False).alias("_brief"))
+    brief_runs = draughts.filter(pl.col("_brief")).select("vessel_id", "draught_m", pl.col("start_time").alias("_t"))
+    recurring = (
+        brief_runs.join(brief_runs.rename({"_t": "_t2"}), on=["vessel_id", "draught_m"])
+        .filter(
+            (pl.col("_t") != pl.col("_t2"))
+            & ((pl.col("_t") - pl.col("_t2")).abs() <= pl.duration(seconds=round(config.flip_window_h * 3600)))
+        )
+        .select("vessel_id", "draught_m", pl.col("_t").alias("start_time"))
+        .unique()
+        .with_columns(pl.lit(True).alias("_flip"))
+    )
+    draughts = (
+        draughts.join(recurring, on=["vessel_id", "draught_m", "start_time"], how="left")
+        .filter(~pl.col("_flip").fill_null(False))
+        .drop("_brief", "_flip")
     )
     changes = (
         draughts.with_columns(
