@@ -30,6 +30,7 @@ from rich.table import Table
 
 from shadowfleet.config import EncounterConfig, TrackConfig
 from shadowfleet.events.encounters import candidate_pairs, detect_encounters
+from shadowfleet.schemas import DECLARATIONS, empty
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "out"
 BOX = (35.0, 36.0, 123.0, 124.0)  # open Yellow Sea, over 10 km from the nearest port
@@ -105,17 +106,7 @@ def main() -> None:
     parser.add_argument("--factor", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    declarations = pl.DataFrame(
-        schema={
-            "vessel_id": pl.String,
-            "field": pl.String,
-            "value": pl.String,
-            "draught_m": pl.Float64,
-            "start_time": pl.Datetime("us", "UTC"),
-            "end_time": pl.Datetime("us", "UTC"),
-            "reports": pl.Int64,
-        }
-    )
+    declarations = empty(DECLARATIONS)
     run(20, 1, declarations)  # warm up (numba, land mask, gazetteer)
     low = run(args.vessels, args.repeats, declarations)
     high = run(args.vessels * args.factor, args.repeats, declarations)

@@ -22,7 +22,7 @@ import shapely
 
 from shadowfleet.config import AreaConfig
 from shadowfleet.errors import InputError
-from shadowfleet.events.common import details, flagged_runs, make_events
+from shadowfleet.events.common import details, flagged_runs, make_events, vessel_code
 
 
 def load_areas(path: str | Path | None = None) -> list[tuple[str, shapely.Geometry]]:
@@ -56,9 +56,7 @@ def detect_area_entries(positions: pl.DataFrame, config: AreaConfig) -> pl.DataF
         config: Area configuration.
     """
     fixes = positions.filter(pl.col("vessel_id").is_not_null()).select(
-        pl.col("vessel_id").to_physical().cast(pl.Int64).alias("_code")
-        if isinstance(positions.schema["vessel_id"], pl.Categorical)
-        else pl.col("vessel_id").rank("dense").cast(pl.Int64).alias("_code"),
+        vessel_code(positions).alias("_code"),
         "vessel_id",
         "mmsi",
         "timestamp",

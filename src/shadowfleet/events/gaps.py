@@ -77,10 +77,11 @@ from scipy.stats import beta
 
 from shadowfleet.config import AreaConfig, GapConfig
 from shadowfleet.events.areas import load_areas
-from shadowfleet.events.common import details, make_events
+from shadowfleet.events.common import details, make_events, vessel_code
 from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
 from shadowfleet.geo.gazetteer import harbours, nearest_harbour
 from shadowfleet.geo.land import distance_to_land_m
+from shadowfleet.schemas import EVENTS
 
 F64 = npt.NDArray[np.float64]
 
@@ -120,16 +121,6 @@ def _coarse(lat: pl.Expr, lon: pl.Expr, sat: pl.Expr, sizes: tuple[float, float]
     return pl.when(sat == 1).then(_cell(lat, lon, sizes[1])).otherwise(_cell(lat, lon, sizes[0])) * 2 + sat
 
 
-def _vessel_code(positions: pl.DataFrame) -> pl.Expr:
-    """An integer per vessel, over the rows that have one.
-
-    Sorting and joining on it is much cheaper than on the ``vessel_id`` strings.
-    """
-    if isinstance(positions.schema["vessel_id"], pl.Categorical):
-        return pl.col("vessel_id").to_physical().cast(pl.Int64)
-    return pl.col("vessel_id").rank("dense").cast(pl.Int64)
-
-
 def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
     """One row per usable fix, in time order per vessel, with the neighbouring fixes.
 
@@ -140,7 +131,7 @@ def _fixes(positions: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
     fixes = (
         positions.filter(pl.col("vessel_id").is_not_null())
         .select(
-            _vessel_code(positions).alias("_v"),
+            vessel_code(positions).alias("_v"),
             "mmsi",
             "timestamp",
             (pl.col("timestamp").dt.epoch("us") / 1e6).alias("_t"),
@@ -189,7 +180,7 @@ def _vessel_names(positions: pl.DataFrame) -> pl.DataFrame:
     """``_v`` (the integer code :func:`_fixes` keys vessels by) → ``vessel_id``."""
     return (
         positions.filter(pl.col("vessel_id").is_not_null())
-        .select(_vessel_code(positions).alias("_v"), pl.col("vessel_id").cast(pl.String))
+        .select(vessel_code(positions).alias("_v"), pl.col("vessel_id").cast(pl.String))
         .unique("_v")
     )
 
@@ -580,21 +571,5 @@ def _events(
         pl.col("fixes_12h_before").fill_null(0),
     ).rename({"timestamp": "start_time"})
     frame = frame.with_columns(pl.col(pl.Float64).fill_nan(None))
-    evidence = [
-        c
-        for c in frame.columns
-        if c
-        not in {
-            "event_type",
-            "subtype",
-            "vessel_id",
-            "mmsi",
-            "start_time",
-            "end_time",
-            "lat",
-            "lon",
-            "port_name",
-            "confidence",
-        }
-    ]
+    evidence = [c for c in frame.columns if c not in EVENTS]  # everything measured goes to details
     return make_events(frame.with_columns(details(**{c: pl.col(c) for c in evidence})), id_subtype=False)

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import polars as pl
 
 from shadowfleet.config import PortVisitConfig
-from shadowfleet.events.common import details, make_events
+from shadowfleet.events.common import details, make_events, vessel_code
 from shadowfleet.geo.gazetteer import harbours, nearest_harbour
 
 F64 = npt.NDArray[np.float64]
@@ -121,15 +121,11 @@ def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.D
     """
     # Sorted by the vessel's integer code, not its text: ten million strings are not
     # needed to order fixes by vessel.
-    vessel_code = (
-        pl.col("vessel_id").to_physical().cast(pl.Int64)
-        if isinstance(positions.schema["vessel_id"], pl.Categorical)
-        else pl.col("vessel_id").rank("dense").cast(pl.Int64)
-    )
+    code = vessel_code(positions)
     fixes = (
         positions.filter(pl.col("vessel_id").is_not_null())
         .select(
-            vessel_code.alias("_code"),
+            code.alias("_code"),
             "vessel_id",
             "mmsi",
             "timestamp",
