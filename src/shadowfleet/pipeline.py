@@ -237,73 +237,61 @@ class EventResult:
 def detect_events(result: TrackResult, config: Config, progress: Progress = _quiet) -> EventResult:
     """Run the detectors over a :class:`TrackResult`."""
     timings: dict[str, float] = {}
-    parts: list[pl.DataFrame] = []
     positions = result.positions
     fixes = positions.select("vessel_id", "timestamp", "mmsi", "lat", "lon")
 
-    start = time.perf_counter()
-    progress("identity events")
-    parts.append(detect_identity_changes(result.runs, result.mmsi_periods, fixes, config.identity))
-    parts.append(detect_identity_anomalies(result.runs, result.mmsi_periods, fixes, config.identity))
-    timings["identity"] = time.perf_counter() - start
+    def timed(key: str, label: str, run: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        progress(label)
+        start = time.perf_counter()
+        found = run()
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
+        return found
 
-    start = time.perf_counter()
-    progress("spoofing")
-    jumps, spoof_report = detect_speed_jumps(positions, result.pairs, config.spoofing)
-    on_land, on_land_fixes = detect_on_land(positions, config.spoofing)
-    usable = positions.filter(pl.col("vessel_id").is_not_null())
-    circles = detect_circles(usable, config.spoofing)
-    track_sizes = result.tracks.select("track_number", "vessel_id", "n_positions")
-    collisions = detect_collisions(result.pairs, track_sizes, config.spoofing.collision_merge_gap_h)
-    parts.append(reconcile_spoofing(jumps, on_land, circles, collisions, config.spoofing))
+    def spoofing() -> pl.DataFrame:
+        jumps, report = detect_speed_jumps(positions, result.pairs, config.spoofing)
+        on_land, on_land_fixes = detect_on_land(positions, config.spoofing)
+        circles = detect_circles(positions.filter(pl.col("vessel_id").is_not_null()), config.spoofing)
+        track_sizes = result.tracks.select("track_number", "vessel_id", "n_positions")
+        collisions = detect_collisions(result.pairs, track_sizes, config.spoofing.collision_merge_gap_h)
+        counts.append(SpoofingReport(jumps=report.jumps, glitches=report.glitches, on_land_fixes=on_land_fixes))
+        return reconcile_spoofing(jumps, on_land, circles, collisions, config.spoofing)
 
-    timings["spoofing"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("gaps")
-    gaps = detect_gaps(positions, config.gap, config.areas)
-    parts.append(gaps)
-    timings["gaps"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("dark port calls")
-    parts.append(detect_dark_port_calls(gaps, positions, result.declarations, config.dark_port_call))
-    timings["dark_port_calls"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("port visits")
-    port_visits = detect_port_visits(positions, config.port_visit)
-    parts.append(port_visits)
-    timings["port_visits"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("route deviations")
-    parts.append(detect_route_deviations(port_visits, positions, result.identities, config.route_deviation))
-    timings["route_deviations"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("areas")
-    parts.append(detect_area_entries(positions, config.areas))
-    timings["areas"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("draught changes")
-    parts.append(detect_draught_changes(result.declarations, fixes, config.draught))
-    timings["draught"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("encounters")
-    parts.append(detect_encounters(positions, result.declarations, config.encounter, config.tracks))
-    timings["encounters"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    progress("loitering")
-    parts.append(detect_loitering(positions, config.loitering))
-    timings["loitering"] = time.perf_counter() - start
-
+    counts: list[SpoofingReport] = []
+    runs, periods, declared = result.runs, result.mmsi_periods, result.declarations
+    parts = [
+        timed("identity", "identity events", lambda: detect_identity_changes(runs, periods, fixes, config.identity)),
+        timed("identity", "identity events", lambda: detect_identity_anomalies(runs, periods, fixes, config.identity)),
+        timed("spoofing", "spoofing", spoofing),
+    ]
+    gaps = timed("gaps", "gaps", lambda: detect_gaps(positions, config.gap, config.areas))
+    calls = timed(
+        "dark_port_calls",
+        "dark port calls",
+        lambda: detect_dark_port_calls(gaps, positions, declared, config.dark_port_call),
+    )
+    visits = timed("port_visits", "port visits", lambda: detect_port_visits(positions, config.port_visit))
+    parts += [
+        gaps,
+        calls,
+        visits,
+        timed(
+            "route_deviations",
+            "route deviations",
+            lambda: detect_route_deviations(visits, positions, result.identities, config.route_deviation),
+        ),
+        timed("areas", "areas", lambda: detect_area_entries(positions, config.areas)),
+        timed("draught", "draught changes", lambda: detect_draught_changes(declared, fixes, config.draught)),
+        timed(
+            "encounters",
+            "encounters",
+            lambda: detect_encounters(positions, declared, config.encounter, config.tracks),
+        ),
+        timed("loitering", "loitering", lambda: detect_loitering(positions, config.loitering)),
+    ]
     events = pl.concat([conform(p, EVENTS) for p in parts]) if parts else empty(EVENTS)
-    report = SpoofingReport(jumps=spoof_report.jumps, glitches=spoof_report.glitches, on_land_fixes=on_land_fixes)
-    return EventResult(events=events.sort("start_time", "event_type", "event_id"), spoofing=report, timings_s=timings)
+    return EventResult(
+        events=events.sort("start_time", "event_type", "event_id"), spoofing=counts[0], timings_s=timings
+    )
 
 
 def tracks_table(result: TrackResult) -> pl.DataFrame:
