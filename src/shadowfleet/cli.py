@@ -7,6 +7,7 @@ summary.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import Counter
@@ -23,7 +24,14 @@ from rich.table import Table
 
 from shadowfleet import __version__
 from shadowfleet.config import Config, dump_config, load_config
-from shadowfleet.engines.local import DetectSummary, ScreenSummary, run_detect, run_screen
+from shadowfleet.engines.local import (
+    DetectSummary,
+    EstimateSummary,
+    ScreenSummary,
+    run_detect,
+    run_estimate,
+    run_screen,
+)
 from shadowfleet.errors import ConfigError, InputError, QueryError, ShadowfleetError
 from shadowfleet.ingest.runner import IngestOptions, SourceReport, ingest_paths
 from shadowfleet.ingest.tables import FIELD_ALIASES
@@ -502,7 +510,7 @@ def run(
     config: ConfigOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Ingest, detect and screen in one go (each step as its own command would)."""
+    """Ingest, detect, screen and build voyages and trade flows in one go (as the separate commands would)."""
     started = time.perf_counter()
     try:
         settings = load_config(config)
@@ -513,10 +521,111 @@ def run(
         if lists:
             screened = run_screen(handle, [str(p) for p in lists], settings)
             print_screen_summary(screened, time.perf_counter() - started)
+        estimated = run_estimate(handle, settings)
+        print_estimate_summary(estimated, time.perf_counter() - started)
     except ShadowfleetError as exc:
         raise _fail(exc) from exc
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(2)
+
+
+estimate_app = typer.Typer(help="Estimates built from the store: cargo and trade.", no_args_is_help=True)
+app.add_typer(estimate_app, name="estimate")
+
+
+def _parse_price(text: str) -> tuple[float, float]:
+    low, sep, high = text.partition(":")
+    try:
+        band = (float(low), float(high if sep else low))
+    except ValueError as exc:
+        raise ConfigError(f"--price-usd-per-t: expected LOW:HIGH US$ per tonne, got {text!r}") from exc
+    if not 0 <= band[0] <= band[1]:
+        raise ConfigError(f"--price-usd-per-t: need 0 <= LOW <= HIGH, got {text!r}")
+    return band
+
+
+@estimate_app.command("trade")
+def estimate_trade(
+    store: StoreOption,
+    origin_country: Annotated[str, typer.Option(help="Loading country, ISO 3166-1 alpha-2 (e.g. KP).")],
+    destination_country: Annotated[str, typer.Option(help="Discharge country, ISO 3166-1 alpha-2 (e.g. CN).")],
+    commodity: Annotated[str, typer.Option(help="The commodity declared for this flow (AIS does not carry it).")],
+    price_usd_per_t: Annotated[str, typer.Option(help="Price band LOW:HIGH in US$ per tonne.")] = "0:0",
+    registry: Annotated[
+        Path | None, typer.Option(help="Registry CSV: imo, deadweight_t, tpc_t_per_cm, design_draught_m.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Tonnes, value, voyages and vessels of a trade flow, with the evidence for each voyage."""
+    started = time.perf_counter()
+    try:
+        settings = load_config(config)
+        if len(origin_country) != 2 or len(destination_country) != 2:
+            raise ConfigError("--origin-country and --destination-country are ISO 3166-1 alpha-2 codes (e.g. KP, CN)")
+        flow = (origin_country, destination_country, commodity, _parse_price(price_usd_per_t))
+        summary = run_estimate(Store(store), settings, registry_path=str(registry) if registry else None, flow=flow)
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    assert summary.estimate is not None
+    if as_json:
+        sys.stdout.write(json.dumps(summary.estimate.to_json(), indent=2, default=str) + "\n")
+        return
+    print_estimate_summary(summary, time.perf_counter() - started)
+
+
+def print_estimate_summary(summary: EstimateSummary, elapsed_s: float) -> None:
+    """The end-of-run summary of the trade stage, and of the flow asked for."""
+    console.print(
+        f"{summary.voyages:,} voyages between stops; {summary.shipments.height:,} loadings followed "
+        f"({summary.shipments.filter(pl.col('destination_country').is_not_null()).height:,} to a known destination)"
+        + (f"; {summary.registry_vessels:,} hulls from the registry" if summary.registry_vessels else "")
+    )
+    flows = (
+        summary.flows.group_by("origin_country", "destination_country", "commodity")
+        .agg(pl.col("voyages").sum(), pl.col("tonnes_mid").sum().round(0))
+        .sort("tonnes_mid", descending=True)
+    )
+    print_frame(flows, limit=15, title="largest flows (trade_flows table)")
+    estimate = summary.estimate
+    if estimate is not None:
+        tonnes, value = estimate.tonnes(), estimate.value_usd()
+        head = Table(
+            title=f"{estimate.origin_country} → {estimate.destination_country} {estimate.commodity}", show_header=False
+        )
+        head.add_row("tonnes low / mid / high", f"{tonnes['low']:,.0f} / {tonnes['mid']:,.0f} / {tonnes['high']:,.0f}")
+        head.add_row(
+            f"value at US${estimate.price_usd_per_t[0]:g}-{estimate.price_usd_per_t[1]:g}/t",
+            f"US${value['low']:,.0f} - {value['high']:,.0f}",
+        )
+        head.add_row("voyages / vessels", f"{estimate.shipments.height:,} / {len(estimate.vessels()):,}")
+        head.add_row(
+            "discharged there, origin not seen (not counted)",
+            f"{estimate.unknown_origin.height:,} ({float(estimate.unknown_origin['tonnes_mid'].sum()):,.0f} t)",
+        )
+        console.print(head)
+        print_frame(pl.DataFrame(estimate.turnaround()), title="turnaround by route pattern")
+        months = pl.DataFrame(
+            [
+                {"month": m["month"], "voyages": m["voyages"], **{f"t_{k}": round(v) for k, v in m["tonnes"].items()}}
+                for m in estimate.by_month()
+            ]
+        )
+        print_frame(months, title="by month of loading")
+        print_frame(
+            estimate.shipments.select(
+                "loaded_by",
+                "origin_port",
+                pl.col("load_end").dt.strftime("%Y-%m-%d %H:%M").alias("loaded"),
+                pl.col("via_vessels").alias("via"),
+                "destination_port",
+                pl.col("discharge_end").dt.strftime("%Y-%m-%d %H:%M").alias("discharged"),
+                pl.col("tonnes_mid").round(0).alias("t_mid"),
+                "method",
+            ),
+            title="voyages (evidence: event ids in the shipments table and --json)",
+        )
+    console.print(f"done in {elapsed_s:.1f} s; tables voyages, shipments, trade_flows written")
 
 
 @app.command("config")

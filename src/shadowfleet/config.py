@@ -852,6 +852,85 @@ class LoiteringConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeConfig:
+    """Voyages, cargo per loading and trade flows (:mod:`shadowfleet.trade`; ``DESIGN.md`` §6).
+
+    Attributes:
+        draught_update_h: The draught a vessel left a stop with is the one declared by
+            its arrival at the next stop (see ``arrival_grace_h``) or this long after the
+            stop (or after the AIS silence the stop lies in) if sooner, hours: crews type
+            the new draught in hours after sailing, and a value changed later is a
+            correction, not cargo.
+        arrival_grace_h: A draught declared within this long of arriving at the next
+            stop (at most half that stop's length, since its own cargo work takes
+            longer) still describes the leg: a crew that was dark, or slow, types it
+            in on arrival, hours.
+        laden_share: A leg is laden when its declared draught is above this share of
+            the way from the lightest to the deepest draught the vessel declared.
+        min_draught_range_m: A vessel whose declared draughts span less than this never
+            updated its draught: no laden state, no cargo from draught, metres.
+        load_factor: (low, mid, high) cargo over deadweight on a laden voyage whose
+            draught tells nothing (the weaker estimate): the reference's utilisation
+            factor 0.95 less 3-8 % bunkers and stores for the middle.
+        length_to_draught: (low, mid, high) length over design draught of cargo ships
+            (naval-architecture range), for the deadweight of a vessel that never
+            updated its draught; its mid gives the mid draught.
+        lightship_share_cargo: (low, mid, high) lightship over full-load displacement of
+            dry cargo ships (AIS types 70-79): bulk carriers 0.15, general cargo 0.30.
+        lightship_share_tanker: The same for tankers (types 80-89).
+        lightship_share_other: The same for every other type.
+        constants_share: (low, mid, high) bunkers, water and stores over deadweight.
+        registry_tpc_uncertainty: Relative uncertainty of a registry's tonnes per
+            centimetre (its value at the design draught stands for the whole range).
+        declared_commodities: ``COUNTRY:commodity`` declarations: cargo loaded in that
+            country's ports is that commodity (AIS does not carry it); other cargo is
+            ``unspecified``. Loadings of unknown size are estimated (load factor) only
+            for these origins.
+    """
+
+    draught_update_h: float = 48.0
+    arrival_grace_h: float = 6.0
+    laden_share: float = 0.5
+    min_draught_range_m: float = 1.0
+    load_factor: tuple[float, ...] = (0.70, 0.90, 1.00)
+    length_to_draught: tuple[float, ...] = (12.0, 15.0, 19.0)
+    lightship_share_cargo: tuple[float, ...] = (0.15, 0.22, 0.30)
+    lightship_share_tanker: tuple[float, ...] = (0.12, 0.15, 0.18)
+    lightship_share_other: tuple[float, ...] = (0.15, 0.30, 0.45)
+    constants_share: tuple[float, ...] = (0.03, 0.05, 0.08)
+    registry_tpc_uncertainty: float = 0.03
+    declared_commodities: tuple[str, ...] = ("KP:coal",)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "load_factor",
+            "length_to_draught",
+            "lightship_share_cargo",
+            "lightship_share_tanker",
+            "lightship_share_other",
+            "constants_share",
+        ):
+            values = getattr(self, name)
+            if len(values) != 3 or not 0 < values[0] <= values[1] <= values[2]:
+                raise ConfigError(f"[trade] {name} must be three positive numbers low <= mid <= high")
+        if self.draught_update_h <= 0 or self.arrival_grace_h < 0 or self.min_draught_range_m < 0:
+            raise ConfigError("[trade] draught_update_h > 0, arrival_grace_h >= 0, min_draught_range_m >= 0")
+        if not 0 < self.laden_share < 1:
+            raise ConfigError("[trade] laden_share must be in (0, 1)")
+        if not 0 <= self.registry_tpc_uncertainty < 1:
+            raise ConfigError("[trade] registry_tpc_uncertainty must be in [0, 1)")
+        for declaration in self.declared_commodities:
+            country, _, commodity = declaration.partition(":")
+            if len(country) != 2 or not commodity:
+                raise ConfigError(f"[trade] declared_commodities: {declaration!r} is not COUNTRY:commodity")
+
+    def commodity_of(self) -> dict[str, str]:
+        """The declared commodity of each origin country (ISO 3166-1 alpha-2)."""
+        pairs = (d.partition(":") for d in self.declared_commodities)
+        return {country.upper(): commodity for country, _, commodity in pairs}
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """All sections of the configuration."""
 
@@ -871,6 +950,7 @@ class Config:
     screening: ScreeningConfig = field(default_factory=ScreeningConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
+    trade: TradeConfig = field(default_factory=TradeConfig)
 
 
 T = TypeVar("T")

@@ -242,6 +242,57 @@ DETECTIONS: Final[dict[str, pl.DataType]] = {
     "status": pl.String(),
 }
 
+VOYAGES: Final[dict[str, pl.DataType]] = {
+    "voyage_id": pl.String(),
+    "vessel_id": pl.String(),
+    "origin_kind": pl.String(),
+    "origin_event_id": pl.String(),
+    "origin_port": pl.String(),
+    "origin_country": pl.String(),
+    "departure_time": UTC_TIME,
+    "destination_kind": pl.String(),
+    "destination_event_id": pl.String(),
+    "destination_port": pl.String(),
+    "destination_country": pl.String(),
+    "arrival_time": UTC_TIME,
+    "draught_m": pl.Float64(),
+    "state": pl.String(),
+    "loaded_t": pl.Float64(),
+    "discharged_t": pl.Float64(),
+}
+"""Legs between a vessel's consecutive stops (``shadowfleet.trade.voyages``); a leg
+with no destination was still under way when the data end."""
+
+SHIPMENTS: Final[dict[str, pl.DataType]] = {
+    "shipment_id": pl.String(),
+    "loaded_by": pl.String(),
+    "carrier": pl.String(),
+    "via_vessels": pl.String(),
+    "transfer_event_ids": pl.String(),
+    "pattern": pl.String(),
+    "origin_kind": pl.String(),
+    "origin_port": pl.String(),
+    "origin_country": pl.String(),
+    "origin_lat": pl.Float64(),
+    "origin_lon": pl.Float64(),
+    "origin_event_id": pl.String(),
+    "load_start": UTC_TIME,
+    "load_end": UTC_TIME,
+    "destination_kind": pl.String(),
+    "destination_port": pl.String(),
+    "destination_country": pl.String(),
+    "destination_event_id": pl.String(),
+    "discharge_start": UTC_TIME,
+    "discharge_end": UTC_TIME,
+    "commodity": pl.String(),
+    "tonnes_low": pl.Float64(),
+    "tonnes_mid": pl.Float64(),
+    "tonnes_high": pl.Float64(),
+    "method": pl.String(),
+    "evidence": pl.String(),
+}
+"""One loading followed to where its cargo left the last ship carrying it."""
+
 TRADE_FLOWS: Final[dict[str, pl.DataType]] = {
     "origin_country": pl.String(),
     "origin_port": pl.String(),
@@ -271,6 +322,8 @@ TABLES: Final[dict[str, dict[str, pl.DataType]]] = {
     "vessels": VESSELS,
     "sanctions_matches": SANCTIONS_MATCHES,
     "detections": DETECTIONS,
+    "voyages": VOYAGES,
+    "shipments": SHIPMENTS,
     "trade_flows": TRADE_FLOWS,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ import polars as pl
 from shadowfleet.config import Config
 from shadowfleet.errors import StoreError
 from shadowfleet.events.areas import load_areas
+from shadowfleet.events.draught import kept_draughts
 from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table, working_positions
 from shadowfleet.risk.score import band, score_vessels
 from shadowfleet.sanctions.lists import ListLoad, load_list, merge_entries
@@ -17,6 +19,9 @@ from shadowfleet.sanctions.match import best_matches, screen_vessels, vessel_mat
 from shadowfleet.schemas import SANCTIONS_MATCHES
 from shadowfleet.store.catalog import refresh_catalog
 from shadowfleet.store.lake import Store
+from shadowfleet.trade.flows import TradeEstimate, estimate_trade, trade_flows
+from shadowfleet.trade.registry import load_registry
+from shadowfleet.trade.voyages import build_shipments, build_voyages, cargo_operations, cargo_stops, vessel_hulls
 
 
 def _quiet(_: str) -> None:
@@ -164,4 +169,80 @@ def run_screen(store: Store, list_paths: list[str], config: Config) -> ScreenSum
         riskiest=updated.sort("risk_score", descending=True)
         .head(10)
         .select("vessel_id", "name", "risk_score", band(pl.col("risk_score"), config.risk).alias("band")),
+    )
+
+
+@dataclass(frozen=True)
+class EstimateSummary:
+    """What the trade stage built (``shadowfleet estimate trade`` and ``run``).
+
+    Attributes:
+        voyages: Legs between stops.
+        shipments: Loadings followed to their discharge.
+        flows: The ``trade_flows`` table.
+        registry_vessels: Vessels whose hull came from the registry.
+        estimate: The estimate of the flow asked for, if any.
+    """
+
+    voyages: int
+    shipments: pl.DataFrame
+    flows: pl.DataFrame
+    registry_vessels: int
+    estimate: TradeEstimate | None = None
+
+
+def run_estimate(
+    store: Store,
+    config: Config,
+    *,
+    registry_path: str | None = None,
+    flow: tuple[str, str, str, tuple[float, float]] | None = None,
+) -> EstimateSummary:
+    """Build voyages, shipments and trade flows from the store's events and draughts.
+
+    Args:
+        store: A store ``detect`` has run on.
+        config: Configuration (``[trade]``, ``[draught]``).
+        registry_path: A registry CSV (IMO, deadweight, TPC, design draught).
+        flow: (origin country, destination country, commodity, (low, high) US$/t):
+            the flow to estimate; its commodity is declared for the origin and its
+            value written into ``trade_flows``.
+
+    Raises:
+        StoreError: When ``detect`` has not run.
+        InputError: When the registry cannot be read.
+    """
+    if not store.table_files("events") or not store.table_files("identities"):
+        raise StoreError(f"{store.root}: no events yet; run `shadowfleet detect` first")
+    trade = config.trade
+    prices: dict[str, tuple[float, float]] = {}
+    if flow is not None:
+        origin, _, commodity, price = flow
+        declared = tuple(d for d in trade.declared_commodities if not d.upper().startswith(f"{origin.upper()}:"))
+        trade = dataclasses.replace(trade, declared_commodities=(*declared, f"{origin.upper()}:{commodity}"))
+        prices[commodity] = price
+    registry = load_registry(registry_path) if registry_path else None
+    events = store.scan("events").collect()
+    declarations = store.scan("declarations").collect()
+    identities = store.scan("identities").collect()
+    hulls = vessel_hulls(identities, registry)
+    stops = cargo_stops(events)
+    operations = cargo_operations(
+        stops, kept_draughts(declarations, config.draught), hulls, trade, config.draught.min_change_m
+    )
+    voyages = build_voyages(operations)
+    shipments = build_shipments(operations, trade)
+    flows = trade_flows(shipments, prices)
+    with store.writing():
+        store.replace_tables({"voyages": voyages, "shipments": shipments, "trade_flows": flows})
+        refresh_catalog(store)
+    estimate = None
+    if flow is not None:
+        estimate = estimate_trade(shipments, flow[0], flow[1], flow[2], flow[3])
+    return EstimateSummary(
+        voyages=voyages.height,
+        shipments=shipments,
+        flows=flows,
+        registry_vessels=int(hulls["deadweight_t"].is_not_null().sum() + 0) if registry is not None else 0,
+        estimate=estimate,
     )

@@ -17,14 +17,15 @@ from shadowfleet.config import DraughtConfig
 from shadowfleet.events.common import details, make_events
 
 
-def detect_draught_changes(declarations: pl.DataFrame, fixes: pl.DataFrame, config: DraughtConfig) -> pl.DataFrame:
-    """``draught_change`` events.
+def kept_draughts(declarations: pl.DataFrame, config: DraughtConfig) -> pl.DataFrame:
+    """The declared draughts a vessel really held: brief values that flip back removed.
 
     Args:
         declarations: The ``declarations`` table.
-        fixes: ``vessel_id, timestamp, mmsi, lat, lon`` of the vessels' fixes (the
-            event is placed at the vessel's position when the new draught is first heard).
         config: Draught configuration.
+
+    Returns:
+        The ``draught_m`` rows of ``declarations``, sorted by vessel and time.
     """
     draughts = declarations.filter(pl.col("field") == "draught_m").sort("vessel_id", "start_time")
     # Two transmitters on one MMSI take turns: the same value comes back, briefly,
@@ -52,6 +53,19 @@ def detect_draught_changes(declarations: pl.DataFrame, fixes: pl.DataFrame, conf
         .filter(~pl.col("_flip").fill_null(False))
         .drop("_brief", "_flip")
     )
+    return draughts
+
+
+def detect_draught_changes(declarations: pl.DataFrame, fixes: pl.DataFrame, config: DraughtConfig) -> pl.DataFrame:
+    """``draught_change`` events.
+
+    Args:
+        declarations: The ``declarations`` table.
+        fixes: ``vessel_id, timestamp, mmsi, lat, lon`` of the vessels' fixes (the
+            event is placed at the vessel's position when the new draught is first heard).
+        config: Draught configuration.
+    """
+    draughts = kept_draughts(declarations, config)
     changes = (
         draughts.with_columns(
             pl.col("draught_m").shift(1).over("vessel_id").alias("before_m"),

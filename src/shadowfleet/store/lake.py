@@ -46,7 +46,17 @@ SOURCES_FILE: Final = "sources.parquet"
 CATALOG_FILE: Final = "catalog.duckdb"
 PARTITIONED: Final = frozenset({"positions"})
 LAKE_TABLES: Final = ("positions", "statics", "aids_to_navigation", "base_stations", "rejects")
-DERIVED_TABLES: Final = ("tracks", "identities", "declarations", "events", "vessels", "sanctions_matches")
+DERIVED_TABLES: Final = (
+    "tracks",
+    "identities",
+    "declarations",
+    "events",
+    "vessels",
+    "sanctions_matches",
+    "voyages",
+    "shipments",
+    "trade_flows",
+)
 """Tables computed from the lake (``detect``, ``screen``): one Parquet file each, replaced whole."""
 POSITION_KEY: Final = (
     "mmsi",

@@ -1,0 +1,732 @@
+"""Voyages, cargo operations and shipments: where cargo was loaded and where it went.
+
+A vessel's **stops** are the places where cargo can change hands: port visits, dark
+port calls (an AIS silence long enough for a call at a sanctioned port, with the port
+inferred), encounters with another vessel (ship-to-ship), loitering at sea and
+deliberate silences with no call inferred (the place is unknown). Where stops overlap,
+the more specific one stands (encounter, port visit, dark port call, loitering, silence).
+
+**Cargo operations.** The declared draught a vessel arrived with (in force when the stop
+began) and left with (in force when its next stop began, or ``draught_update_h`` after
+the stop — after the silence it lies in, for a dark call — if sooner: crews type the
+new draught in hours after sailing) give each stop a change; one of at least the
+draught detector's ``min_change_m`` is a load or a discharge, its tonnes by the
+displacement difference (:mod:`shadowfleet.trade.cargo`). A vessel whose declared
+draughts span less than ``min_draught_range_m`` never updated its draught: its
+operations are unknown.
+
+**Voyages** are the legs between consecutive stops (origin, destination, departure,
+arrival), laden or in ballast from the draught declared on the leg relative to the
+vessel's range, with the tonnes loaded at the origin and discharged at the destination.
+
+**Shipments** follow each loading to where its cargo left the ship: the carrier's next
+discharge; when that discharge is an encounter, the cargo passes to the other vessel
+(its load there is the same cargo, not a new shipment) and on to that vessel's next
+discharge, up to ``MAX_TRANSFERS`` hand-overs. Tonnes come from the first draught
+measurement along the way (the loading, else the receiver's load, else the final
+discharge). For origins with a declared commodity (``[trade] declared_commodities``),
+a call at one of the country's ports by a vessel that never updated its draught is a
+loading of unknown size, estimated as a load factor × the hull's deadweight (method
+``load_factor``, weaker evidence), and ends at the next encounter or port call in
+another country. A registry (IMO, deadweight, TPC, design draught) replaces the
+estimated hull where it knows the vessel.
+
+Known limits: a loading split between several receivers follows the first; cargo
+loaded before the data begins has no origin; a discharge during a silence with no
+call inferred has no destination (``unknown``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from shadowfleet.config import TradeConfig
+from shadowfleet.schemas import SHIPMENTS, VOYAGES, conform
+from shadowfleet.trade.cargo import (
+    block_coefficients,
+    block_from_tpc,
+    draught_difference,
+    laden_cargo_high,
+    load_factor_cargo,
+)
+
+MAX_TRANSFERS: Final = 3
+"""Ship-to-ship hand-overs followed per shipment (a chain longer than this is left at sea)."""
+
+STOP_PRECEDENCE: Final[dict[str, int]] = {
+    "encounter": 0,
+    "port_visit": 1,
+    "dark_port_call": 2,
+    "loitering": 3,
+    "ais_gap": 4,
+}
+"""Where stops overlap, the lower number stands."""
+
+_STOP_COLUMNS: Final = (
+    "vessel_id",
+    "kind",
+    "event_id",
+    "start_time",
+    "end_time",
+    "observed_end",
+    "port_name",
+    "country_iso2",
+    "lat",
+    "lon",
+    "partner_vessel_id",
+)
+
+
+def _json_field(name: str) -> pl.Expr:
+    return pl.col("details").fill_null("{}").str.json_path_match(f"$.{name}")
+
+
+_NEXT_STOP_COLUMNS: Final = ("kind", "event_id", "start_time", "port_name", "country_iso2", "operation", "tonnes_mid")
+
+
+def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
+    """The stops where cargo can change hands, one row per vessel and stop (see module notes).
+
+    Args:
+        events: The ``events`` table.
+
+    Returns:
+        ``vessel_id, kind, event_id, start_time, end_time, observed_end, port_name,
+        country_iso2, lat, lon, partner_vessel_id`` sorted by vessel and start, without
+        stops overlapping a more specific one.
+    """
+    ev = events.with_columns(pl.col("vessel_id").cast(pl.String), pl.col("other_vessel_id").cast(pl.String))
+    base = [pl.col("event_id"), pl.col("start_time"), pl.col("end_time"), pl.col("lat"), pl.col("lon")]
+    visits = ev.filter(pl.col("event_type") == "port_visit").select(
+        "vessel_id",
+        pl.lit("port_visit").alias("kind"),
+        *base,
+        pl.col("end_time").alias("observed_end"),
+        "port_name",
+        _json_field("country_iso2").alias("country_iso2"),
+        pl.lit(None, pl.String).alias("partner_vessel_id"),
+    )
+    gaps = ev.filter(pl.col("event_type") == "ais_gap").select(
+        pl.col("event_id").alias("_gap"), pl.col("end_time").alias("_gap_end")
+    )
+    dark_calls = (
+        ev.filter(pl.col("event_type") == "dark_port_call")
+        .with_columns(_json_field("gap_event_id").alias("_gap"))
+        .join(gaps, on="_gap", how="left")
+        .select(
+            "vessel_id",
+            pl.lit("dark_port_call").alias("kind"),
+            *base,
+            pl.max_horizontal("end_time", "_gap_end").alias("observed_end"),
+            "port_name",
+            _json_field("country").alias("country_iso2"),
+            pl.lit(None, pl.String).alias("partner_vessel_id"),
+        )
+    )
+    meetings = ev.filter(pl.col("event_type") == "encounter")
+    both_sides = pl.concat(
+        [
+            meetings.select("vessel_id", pl.col("other_vessel_id").alias("partner_vessel_id"), "event_id"),
+            meetings.select(
+                pl.col("other_vessel_id").alias("vessel_id"), pl.col("vessel_id").alias("partner_vessel_id"), "event_id"
+            ),
+        ]
+    ).join(meetings.select("event_id", "start_time", "end_time", "lat", "lon"), on="event_id")
+    encounters = both_sides.filter(
+        pl.col("vessel_id").is_not_null() & pl.col("partner_vessel_id").is_not_null()
+    ).select(
+        "vessel_id",
+        pl.lit("encounter").alias("kind"),
+        *base,
+        pl.col("end_time").alias("observed_end"),
+        pl.lit(None, pl.String).alias("port_name"),
+        pl.lit(None, pl.String).alias("country_iso2"),
+        "partner_vessel_id",
+    )
+    at_sea = ev.filter(
+        (pl.col("event_type") == "loitering")
+        | (
+            (pl.col("event_type") == "ais_gap")
+            & (pl.col("subtype") == "likely_deliberate")
+            & pl.col("end_time").is_not_null()
+        )
+    ).select(
+        "vessel_id",
+        pl.col("event_type").alias("kind"),
+        *base,
+        pl.col("end_time").alias("observed_end"),
+        pl.lit(None, pl.String).alias("port_name"),
+        pl.lit(None, pl.String).alias("country_iso2"),
+        pl.lit(None, pl.String).alias("partner_vessel_id"),
+    )
+    stops = pl.concat([visits, dark_calls, encounters, at_sea]).filter(
+        pl.col("start_time").is_not_null() & pl.col("end_time").is_not_null()
+    )
+    stops = stops.with_columns(pl.col("kind").replace_strict(STOP_PRECEDENCE, return_dtype=pl.Int8).alias("_rank"))
+    # A stop inside (or overlapping) a more specific one of the same vessel is that one.
+    pairs = stops.select("vessel_id", "event_id", "start_time", "end_time", "_rank").join(
+        stops.select(
+            "vessel_id", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e"), pl.col("_rank").alias("_r")
+        ),
+        on="vessel_id",
+    )
+    covered = (
+        pairs.filter(
+            (pl.col("_r") < pl.col("_rank"))
+            & (pl.col("_s") < pl.col("end_time"))
+            & (pl.col("_e") > pl.col("start_time"))
+        )
+        .select("vessel_id", "event_id")
+        .unique()
+    )
+    stops = stops.join(covered, on=["vessel_id", "event_id"], how="anti").select(_STOP_COLUMNS)
+    # Positions broadcast while a vessel was spoofing are not where it was: a stop
+    # mostly inside a spoofing interval has no trusted place.
+    spoofs = ev.filter(pl.col("event_type") == "spoofing").select(
+        "vessel_id", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e")
+    )
+    overlap_s = (pl.min_horizontal("end_time", "_e") - pl.max_horizontal("start_time", "_s")).dt.total_seconds()
+    spoofed = (
+        stops.select("vessel_id", "event_id", "start_time", "end_time")
+        .join(spoofs, on="vessel_id")
+        .filter(overlap_s >= 0.5 * (pl.col("end_time") - pl.col("start_time")).dt.total_seconds())
+        .select("vessel_id", "event_id", pl.lit(True).alias("_spoofed"))
+        .unique()
+    )
+    stops = stops.join(spoofed, on=["vessel_id", "event_id"], how="left").with_columns(
+        pl.when(pl.col("_spoofed")).then(pl.lit("spoofed")).otherwise(pl.col("kind")).alias("kind"),
+        pl.when(pl.col("_spoofed")).then(pl.lit(None, pl.String)).otherwise(pl.col("port_name")).alias("port_name"),
+        pl.when(pl.col("_spoofed"))
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col("country_iso2"))
+        .alias("country_iso2"),
+    )
+    return stops.select(_STOP_COLUMNS).unique(["vessel_id", "event_id"]).sort("vessel_id", "start_time", "end_time")
+
+
+def vessel_hulls(identities: pl.DataFrame, registry: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One hull per vessel: the most broadcast length, beam, ship type and IMO, with a registry's figures.
+
+    Args:
+        identities: The ``identities`` table.
+        registry: ``imo, deadweight_t, tpc_t_per_cm, design_draught_m`` (any may be null).
+
+    Returns:
+        ``vessel_id, imo, length_m, beam_m, ship_type, deadweight_t, tpc_t_per_cm,
+        design_draught_m``.
+    """
+
+    def most_common(name: str) -> pl.Expr:
+        return pl.col(name).drop_nulls().mode().sort().first().alias(name)
+
+    hulls = (
+        identities.with_columns(pl.col("vessel_id").cast(pl.String))
+        .group_by("vessel_id")
+        .agg(
+            most_common("imo"),
+            most_common("length_m").cast(pl.Float64),
+            most_common("beam_m").cast(pl.Float64),
+            most_common("ship_type").cast(pl.Float64),
+        )
+    )
+    if registry is None or registry.is_empty():
+        return hulls.with_columns(
+            pl.lit(None, pl.Float64).alias("deadweight_t"),
+            pl.lit(None, pl.Float64).alias("tpc_t_per_cm"),
+            pl.lit(None, pl.Float64).alias("design_draught_m"),
+        )
+    known = registry.select(
+        pl.col("imo").cast(pl.Int64),
+        pl.col("deadweight_t").cast(pl.Float64),
+        pl.col("tpc_t_per_cm").cast(pl.Float64),
+        pl.col("design_draught_m").cast(pl.Float64),
+    ).unique("imo")
+    return hulls.join(known, on="imo", how="left")
+
+
+def _draught_as_of(frame: pl.DataFrame, time_column: str, draughts: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The declared draught in force at ``time_column`` (last one begun at or before it)."""
+    return (
+        frame.sort(time_column)
+        .join_asof(
+            draughts.select("vessel_id", pl.col("start_time").alias("_declared"), pl.col("draught_m").alias(name)).sort(
+                "_declared"
+            ),
+            left_on=time_column,
+            right_on="_declared",
+            by="vessel_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .drop("_declared")
+    )
+
+
+def cargo_operations(
+    stops: pl.DataFrame,
+    draughts: pl.DataFrame,
+    hulls: pl.DataFrame,
+    config: TradeConfig,
+    min_change_m: float,
+) -> pl.DataFrame:
+    """Draught before and after each stop, the operation and its tonnes (see module notes).
+
+    Args:
+        stops: From :func:`cargo_stops`.
+        draughts: The kept declared draughts (:func:`shadowfleet.events.draught.kept_draughts`).
+        hulls: From :func:`vessel_hulls`.
+        config: Trade configuration.
+        min_change_m: A change at least this large is cargo moved, metres.
+
+    Returns:
+        The stops with ``draught_before_m, draught_after_m, operation`` (``load``,
+        ``discharge``, ``none``, ``unknown``), ``tonnes_low/mid/high`` (positive, of a
+        load or discharge measured from draught), ``draught_usable``, ``laden_after``,
+        the hull and the vessel's draught range.
+    """
+    update = timedelta(hours=config.draught_update_h)
+    grace_s = config.arrival_grace_h * 3600.0
+    ranges = draughts.group_by("vessel_id").agg(
+        pl.col("draught_m").min().alias("lightest_m"), pl.col("draught_m").max().alias("deepest_m")
+    )
+    # The arrival draught: declared by arrival plus a grace (half the stop at most).
+    arrival_at = pl.col("start_time") + pl.duration(
+        seconds=pl.min_horizontal(
+            pl.lit(grace_s), (pl.col("end_time") - pl.col("start_time")).dt.total_seconds() / 2.0
+        ).clip(0.0)
+    )
+    ops = (
+        stops.sort("vessel_id", "start_time")
+        .with_columns(arrival_at.alias("_arrival_at"))
+        .with_columns(pl.col("_arrival_at").shift(-1).over("vessel_id").alias("_next_arrival_at"))
+        .with_columns(
+            pl.min_horizontal(
+                pl.col("observed_end") + update, pl.col("_next_arrival_at").fill_null(pl.col("observed_end") + update)
+            ).alias("_after_at")
+        )
+    )
+    ops = _draught_as_of(ops, "_arrival_at", draughts, "draught_before_m")
+    ops = _draught_as_of(ops, "_after_at", draughts, "draught_after_m")
+    ops = ops.join(ranges, on="vessel_id", how="left").join(hulls, on="vessel_id", how="left")
+    usable = (pl.col("deepest_m") - pl.col("lightest_m") >= config.min_draught_range_m).fill_null(False)
+    laden_line = pl.col("lightest_m") + config.laden_share * (pl.col("deepest_m") - pl.col("lightest_m"))
+    # Nothing declared before the stop (first heard leaving it laden): it came in ballast.
+    assumed = usable & pl.col("draught_before_m").is_null() & (pl.col("draught_after_m") > laden_line)
+    ops = ops.with_columns(
+        assumed.alias("before_assumed"),
+        pl.when(assumed).then(pl.col("lightest_m")).otherwise(pl.col("draught_before_m")).alias("draught_before_m"),
+    )
+    change = pl.col("draught_after_m") - pl.col("draught_before_m")
+    ops = ops.with_columns(
+        usable.alias("draught_usable"),
+        pl.when(~usable | change.is_null())
+        .then(pl.lit("unknown"))
+        .when(change >= min_change_m)
+        .then(pl.lit("load"))
+        .when(change <= -min_change_m)
+        .then(pl.lit("discharge"))
+        .otherwise(pl.lit("none"))
+        .alias("operation"),
+        pl.when(usable).then(pl.col("draught_after_m") > laden_line).alias("laden_after"),
+        pl.when(usable).then(pl.col("draught_before_m") <= laden_line).alias("_from_ballast"),
+    ).sort("vessel_id", "start_time")
+    return _draught_tonnes(ops, config)
+
+
+def _draught_tonnes(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
+    """Tonnes of each measured load or discharge (interval arithmetic; laden-condition top)."""
+    mask = (
+        ops["operation"].is_in(["load", "discharge"]) & ops["length_m"].is_not_null() & ops["beam_m"].is_not_null()
+    ).to_numpy()
+    n = ops.height
+    low, mid, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    if mask.any():
+        sub = ops.filter(pl.Series(mask))
+        length = sub["length_m"].to_numpy().astype(np.float64)
+        beam = sub["beam_m"].to_numpy().astype(np.float64)
+        before = sub["draught_before_m"].to_numpy().astype(np.float64)
+        after = sub["draught_after_m"].to_numpy().astype(np.float64)
+        design = sub["design_draught_m"].fill_null(sub["deepest_m"]).to_numpy().astype(np.float64)
+        blocks = block_coefficients(sub["ship_type"].fill_null(np.nan).to_numpy().astype(np.float64))
+        tpc = sub["tpc_t_per_cm"].to_numpy().astype(np.float64)
+        has_tpc = ~np.isnan(tpc)
+        if has_tpc.any():
+            from_tpc = block_from_tpc(length, beam, np.where(has_tpc, tpc, 1.0))
+            blocks = tuple(np.where(has_tpc, from_tpc, b) for b in blocks)  # type: ignore[assignment]
+        lo, mi, hi = draught_difference(length, beam, before, after, design, blocks)
+        if has_tpc.any():
+            u = config.registry_tpc_uncertainty
+            lo = np.where(has_tpc, np.where(lo > 0, lo * (1 - u), lo * (1 + u)), lo)
+            hi = np.where(has_tpc, np.where(hi > 0, hi * (1 + u), hi * (1 - u)), hi)
+        loads = mi > 0
+        lo, mi, hi = np.where(loads, lo, -hi), np.abs(mi), np.where(loads, hi, -lo)
+        # A loading from ballast: the laden-condition cargo is the upper end (ballast
+        # pumped out while loading hides from the two-draught difference).
+        from_ballast = sub["_from_ballast"].fill_null(False).to_numpy() & loads
+        if from_ballast.any():
+            lightship = np.where(
+                np.floor_divide(np.nan_to_num(sub["ship_type"].to_numpy().astype(np.float64), nan=0.0), 10) == 8,
+                config.lightship_share_tanker[0],
+                config.lightship_share_cargo[0],
+            )
+            laden = laden_cargo_high(length, beam, after, design, blocks[2], lightship, config.constants_share[0])
+            hi = np.where(from_ballast, np.maximum(hi, laden), hi)
+        idx = np.flatnonzero(mask)
+        low[idx], mid[idx], high[idx] = np.maximum(lo, 0.0), mi, hi
+    return ops.with_columns(
+        pl.Series("tonnes_low", low).fill_nan(None),
+        pl.Series("tonnes_mid", mid).fill_nan(None),
+        pl.Series("tonnes_high", high).fill_nan(None),
+    ).drop("_from_ballast", "_after_at", "_arrival_at", "_next_arrival_at")
+
+
+def _stable_id(prefix: str, *columns: str) -> pl.Expr:
+    """A content-hash id of columns (SHA-256, 16 hex, as event ids): the same in every run."""
+    return pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="|").map_elements(
+        lambda text: prefix + hashlib.sha256(text.encode()).hexdigest()[:16], return_dtype=pl.String
+    )
+
+
+def build_voyages(ops: pl.DataFrame) -> pl.DataFrame:
+    """Legs between consecutive stops of each vessel (:data:`shadowfleet.schemas.VOYAGES`).
+
+    Args:
+        ops: From :func:`cargo_operations`.
+    """
+    legs = ops.sort("vessel_id", "start_time").with_columns(
+        *[pl.col(c).shift(-1).over("vessel_id").alias(f"next_{c}") for c in _NEXT_STOP_COLUMNS]
+    )
+    voyages = legs.select(
+        _stable_id("Y", "vessel_id", "event_id").alias("voyage_id"),
+        "vessel_id",
+        pl.col("kind").alias("origin_kind"),
+        pl.col("event_id").alias("origin_event_id"),
+        pl.col("port_name").alias("origin_port"),
+        pl.col("country_iso2").alias("origin_country"),
+        pl.col("end_time").alias("departure_time"),
+        pl.col("next_kind").alias("destination_kind"),
+        pl.col("next_event_id").alias("destination_event_id"),
+        pl.col("next_port_name").alias("destination_port"),
+        pl.col("next_country_iso2").alias("destination_country"),
+        pl.col("next_start_time").alias("arrival_time"),
+        pl.col("draught_after_m").alias("draught_m"),
+        pl.when(pl.col("laden_after").is_null())
+        .then(pl.lit("unknown"))
+        .when(pl.col("laden_after"))
+        .then(pl.lit("laden"))
+        .otherwise(pl.lit("ballast"))
+        .alias("state"),
+        pl.when(pl.col("operation") == "load").then(pl.col("tonnes_mid")).alias("loaded_t"),
+        pl.when(pl.col("next_operation") == "discharge").then(pl.col("next_tonnes_mid")).alias("discharged_t"),
+    )
+    return conform(voyages, VOYAGES)
+
+
+def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.DataFrame:
+    """Follow cargo from ``starts`` to where it left its last ship.
+
+    ``starts`` has ``shipment_id, vessel_id, sink_set, time``, the tonnes, the method
+    and the origin country. One as-of join per hand-over, never a loop over rows: each
+    round finds every open shipment's next sink on its carrier; a sink at an encounter
+    passes the cargo to the other vessel, whose load there (when its draught showed
+    one) measures it.
+    """
+    sink_columns = sinks.select(
+        "vessel_id",
+        "sink_set",
+        pl.col("start_time").alias("_sink_start"),
+        pl.col("end_time").alias("_sink_end"),
+        pl.col("event_id").alias("_sink_event"),
+        pl.col("kind").alias("_sink_kind"),
+        pl.col("partner_vessel_id").alias("_partner"),
+        pl.col("port_name").alias("_sink_port"),
+        pl.col("country_iso2").alias("_sink_country"),
+        pl.col("operation").alias("_sink_operation"),
+        pl.col("tonnes_low").alias("_sink_low"),
+        pl.col("tonnes_mid").alias("_sink_mid"),
+        pl.col("tonnes_high").alias("_sink_high"),
+    ).sort("_sink_start")
+    received = ops.filter(pl.col("kind") == "encounter").select(
+        pl.col("vessel_id").alias("_partner"),
+        pl.col("event_id").alias("_sink_event"),
+        pl.col("operation").alias("_recv_op"),
+        pl.col("draught_usable").alias("_recv_usable"),
+        pl.col("tonnes_low").alias("_recv_low"),
+        pl.col("tonnes_mid").alias("_recv_mid"),
+        pl.col("tonnes_high").alias("_recv_high"),
+    )
+    done: list[pl.DataFrame] = []
+    current = starts.with_columns(
+        pl.lit([], pl.List(pl.String)).alias("via_event_ids"), pl.lit([], pl.List(pl.String)).alias("via_vessel_ids")
+    )
+    for hop in range(MAX_TRANSFERS + 1):
+        found = current.sort("time").join_asof(
+            sink_columns,
+            left_on="time",
+            right_on="_sink_start",
+            by=["vessel_id", "sink_set"],
+            strategy="forward",
+            check_sortedness=False,
+        )
+        at_meeting = (pl.col("_sink_kind") == "encounter") & pl.col("_partner").is_not_null()
+        handed = found.filter(at_meeting)
+        done.append(found.filter(~at_meeting.fill_null(False)))
+        if handed.is_empty():
+            break
+        if hop == MAX_TRANSFERS:
+            done.append(handed)
+            break
+        handed = handed.join(received, on=["_partner", "_sink_event"], how="left")
+        measured_here = (pl.col("_recv_op") == "load") & (
+            pl.col("tonnes_mid").is_null() | (pl.col("method") == "load_factor")
+        )
+        current = handed.select(
+            "shipment_id",
+            pl.col("_partner").alias("vessel_id"),
+            pl.when(pl.col("_recv_usable").fill_null(False))
+            .then(pl.lit("measured"))
+            .otherwise(pl.lit("blind"))
+            .alias("sink_set"),
+            pl.col("_sink_end").alias("time"),
+            pl.when(measured_here).then(pl.col("_recv_low")).otherwise(pl.col("tonnes_low")).alias("tonnes_low"),
+            pl.when(measured_here).then(pl.col("_recv_mid")).otherwise(pl.col("tonnes_mid")).alias("tonnes_mid"),
+            pl.when(measured_here).then(pl.col("_recv_high")).otherwise(pl.col("tonnes_high")).alias("tonnes_high"),
+            pl.when(measured_here).then(pl.lit("draught_transfer")).otherwise(pl.col("method")).alias("method"),
+            "origin_country",
+            pl.col("via_event_ids").list.concat(pl.concat_list(pl.col("_sink_event"))),
+            pl.col("via_vessel_ids").list.concat(pl.concat_list(pl.col("_partner"))),
+        )
+    return pl.concat(done, how="diagonal_relaxed")
+
+
+def build_shipments(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
+    """Every loading followed to its discharge (:data:`shadowfleet.schemas.SHIPMENTS`).
+
+    Args:
+        ops: From :func:`cargo_operations`.
+        config: Trade configuration (declared commodities, load factor, hull shares).
+    """
+    commodities = config.commodity_of()
+    declared = list(commodities)
+    places = ("port_visit", "dark_port_call", "loitering", "ais_gap", "spoofed")
+    measured = ops.filter(
+        (pl.col("operation") == "load") & pl.col("kind").is_in(places) & pl.col("tonnes_mid").is_not_null()
+    )
+    # Loadings of unknown size at a declared origin: calls by vessels that never update
+    # their draught, and dark calls with no change declared (a crew hiding its call
+    # rarely types in the draught it sailed with; the unchanged value is no evidence).
+    blind = ops.filter(
+        (
+            (~pl.col("draught_usable"))
+            | ((pl.col("kind") == "dark_port_call") & pl.col("operation").is_in(["none", "unknown"]))
+        )
+        & pl.col("kind").is_in(["port_visit", "dark_port_call"])
+        & pl.col("country_iso2").is_in(declared)
+        & pl.col("length_m").is_not_null()
+        & pl.col("beam_m").is_not_null()
+    )
+    # A blind vessel's repeated calls at the origin's ports are one loading (the last).
+    blind = blind.with_columns(
+        (pl.col("country_iso2").shift(-1).over("vessel_id") == pl.col("country_iso2")).fill_null(False).alias("_again")
+    )
+    blind = blind.join(
+        ops.select("vessel_id", "start_time", pl.col("country_iso2").alias("_c"), pl.col("kind").alias("_k"))
+        .sort("vessel_id", "start_time")
+        .with_columns(
+            pl.col("_c").shift(-1).over("vessel_id").alias("_next_c"),
+            pl.col("_k").shift(-1).over("vessel_id").alias("_next_k"),
+        ),
+        on=["vessel_id", "start_time"],
+        how="left",
+    ).filter(
+        ~((pl.col("_next_c") == pl.col("country_iso2")) & pl.col("_next_k").is_in(["port_visit", "dark_port_call"]))
+    )
+    blind = _with_load_factor(blind, config)
+    loadings = pl.concat(
+        [
+            measured.with_columns(pl.lit("draught").alias("method")),
+            blind.with_columns(pl.lit("load_factor").alias("method")),
+        ],
+        how="diagonal_relaxed",
+    )
+    received = ops.filter((pl.col("operation") == "load") & (pl.col("kind") == "encounter"))
+    starts = loadings.select(
+        _stable_id("S", "vessel_id", "event_id").alias("shipment_id"),
+        "vessel_id",
+        pl.when(pl.col("method") == "draught").then(pl.lit("measured")).otherwise(pl.lit("blind")).alias("sink_set"),
+        pl.col("end_time").alias("time"),
+        "tonnes_low",
+        "tonnes_mid",
+        "tonnes_high",
+        "method",
+        pl.col("country_iso2").alias("origin_country"),
+    )
+    sinks = _sinks(ops, declared)
+    followed = _follow(starts, ops, sinks)
+    # Loads at encounters no followed cargo arrived in: cargo of unknown origin.
+    arrived = followed.select(
+        pl.col("via_event_ids").list.last().alias("event_id"), pl.col("via_vessel_ids").list.last().alias("vessel_id")
+    )
+    orphan = received.join(arrived.drop_nulls(), on=["vessel_id", "event_id"], how="anti")
+    if not orphan.is_empty():
+        more = orphan.select(
+            _stable_id("S", "vessel_id", "event_id").alias("shipment_id"),
+            "vessel_id",
+            pl.lit("measured").alias("sink_set"),
+            pl.col("end_time").alias("time"),
+            "tonnes_low",
+            "tonnes_mid",
+            "tonnes_high",
+            pl.lit("draught").alias("method"),
+            pl.lit(None, pl.String).alias("origin_country"),
+        )
+        followed = pl.concat([followed, _follow(more, ops, sinks)], how="diagonal_relaxed")
+        loadings = pl.concat([loadings, orphan.with_columns(pl.lit("draught").alias("method"))], how="diagonal_relaxed")
+    origin = loadings.select(
+        _stable_id("S", "vessel_id", "event_id").alias("shipment_id"),
+        pl.col("vessel_id").alias("loaded_by"),
+        pl.col("kind").alias("origin_kind"),
+        pl.col("event_id").alias("origin_event_id"),
+        pl.col("port_name").alias("origin_port"),
+        pl.col("start_time").alias("load_start"),
+        pl.col("end_time").alias("load_end"),
+        pl.col("lat").alias("origin_lat"),
+        pl.col("lon").alias("origin_lon"),
+        pl.col("draught_before_m").alias("load_draught_before_m"),
+        pl.col("draught_after_m").alias("load_draught_after_m"),
+        pl.col("partner_vessel_id").alias("origin_partner"),
+    )
+    shipments = followed.join(origin, on="shipment_id", how="left")
+    # The discharge measurement where nothing upstream was measured.
+    use_sink = (pl.col("tonnes_mid").is_null() | (pl.col("method") == "load_factor")) & (
+        (pl.col("_sink_operation") == "discharge") & pl.col("_sink_mid").is_not_null()
+    )
+    shipments = shipments.with_columns(
+        pl.when(use_sink).then(pl.col("_sink_low")).otherwise(pl.col("tonnes_low")).alias("tonnes_low"),
+        pl.when(use_sink).then(pl.col("_sink_mid")).otherwise(pl.col("tonnes_mid")).alias("tonnes_mid"),
+        pl.when(use_sink).then(pl.col("_sink_high")).otherwise(pl.col("tonnes_high")).alias("tonnes_high"),
+        pl.when(use_sink).then(pl.lit("draught_discharge")).otherwise(pl.col("method")).alias("method"),
+    )
+    out = shipments.select(
+        "shipment_id",
+        "loaded_by",
+        pl.col("vessel_id").alias("carrier"),
+        pl.col("via_vessel_ids").list.join(",").replace("", None).alias("via_vessels"),
+        pl.col("via_event_ids").list.join(",").replace("", None).alias("transfer_event_ids"),
+        "origin_kind",
+        "origin_port",
+        pl.when(pl.col("origin_kind") == "encounter")
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col("origin_country"))
+        .alias("origin_country"),
+        "origin_lat",
+        "origin_lon",
+        "origin_event_id",
+        "load_start",
+        "load_end",
+        pl.col("_sink_kind").alias("destination_kind"),
+        pl.col("_sink_port").alias("destination_port"),
+        pl.col("_sink_country").alias("destination_country"),
+        pl.col("_sink_event").alias("destination_event_id"),
+        pl.col("_sink_start").alias("discharge_start"),
+        pl.col("_sink_end").alias("discharge_end"),
+        "tonnes_low",
+        "tonnes_mid",
+        "tonnes_high",
+        "method",
+        pl.struct(
+            "load_draught_before_m", "load_draught_after_m", "origin_partner", pl.col("sink_set").alias("followed")
+        )
+        .map_elements(lambda s: json.dumps({k: v for k, v in s.items() if v is not None}), return_dtype=pl.String)
+        .alias("evidence"),
+    )
+    out = out.with_columns(
+        pl.col("origin_country").replace_strict(commodities, default="unspecified").alias("commodity"),
+        pl.when(pl.col("destination_kind").is_null())
+        .then(pl.lit("aboard"))
+        .otherwise(pl.col("destination_kind"))
+        .alias("destination_kind"),
+        pl.when(pl.col("via_vessels").is_null())
+        .then(pl.lit("direct"))
+        .otherwise(pl.lit("ship_to_ship"))
+        .alias("pattern"),
+    )
+    return conform(out, SHIPMENTS).sort("load_start", "shipment_id")
+
+
+def _sinks(ops: pl.DataFrame, origins: list[str]) -> pl.DataFrame:
+    """Where cargo leaves a ship, in two sets.
+
+    ``measured`` (cargo whose loading the draught showed): a discharge, or an encounter
+    in which the other vessel loaded. ``blind`` (cargo of unknown size): the next
+    encounter, or the next call at a port outside the declared origins.
+    """
+    partner_loaded = ops.filter((pl.col("kind") == "encounter") & (pl.col("operation") == "load")).select(
+        pl.col("partner_vessel_id").alias("vessel_id"), "event_id", pl.lit(True).alias("_partner_loaded")
+    )
+    marked = ops.join(partner_loaded, on=["vessel_id", "event_id"], how="left").with_columns(
+        pl.col("_partner_loaded").fill_null(False)
+    )
+    measured = marked.filter((pl.col("operation") == "discharge") | pl.col("_partner_loaded"))
+    blind = marked.filter(
+        (pl.col("kind") == "encounter")
+        | (pl.col("kind").is_in(["port_visit", "dark_port_call"]) & ~pl.col("country_iso2").is_in(origins))
+    )
+    return (
+        pl.concat(
+            [
+                measured.with_columns(pl.lit("measured").alias("sink_set")),
+                blind.with_columns(pl.lit("blind").alias("sink_set")),
+            ]
+        )
+        .drop("_partner_loaded")
+        .sort("vessel_id", "start_time")
+    )
+
+
+def _with_load_factor(blind: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
+    """Load-factor tonnes of loadings of unknown size (the weaker estimate)."""
+    if blind.is_empty():
+        return blind.with_columns(
+            pl.lit(None, pl.Float64).alias("tonnes_low"),
+            pl.lit(None, pl.Float64).alias("tonnes_mid"),
+            pl.lit(None, pl.Float64).alias("tonnes_high"),
+        )
+    length = blind["length_m"].to_numpy().astype(np.float64)
+    beam = blind["beam_m"].to_numpy().astype(np.float64)
+    ship_type = blind["ship_type"].fill_null(np.nan).to_numpy().astype(np.float64)
+    declared = blind["deepest_m"].fill_null(0.0).to_numpy().astype(np.float64)
+    registry_draught = blind["design_draught_m"].fill_null(np.nan).to_numpy().astype(np.float64)
+    ratio = config.length_to_draught
+    # A static draught never updated says nothing of the load line: the hull's proportions do.
+    design = [np.maximum(length / ratio[2 - i], declared) for i in range(3)]
+    known = ~np.isnan(registry_draught)
+    design = [np.where(known, registry_draught, d) for d in design]
+    tens = np.floor_divide(np.nan_to_num(ship_type, nan=0.0), 10)
+    shares = [
+        np.where(
+            tens == 7,
+            config.lightship_share_cargo[i],
+            np.where(tens == 8, config.lightship_share_tanker[i], config.lightship_share_other[i]),
+        )
+        for i in range(3)
+    ]
+    blocks = block_coefficients(ship_type)
+    low, mid, high = load_factor_cargo(
+        length,
+        beam,
+        (design[0], design[1], design[2]),
+        blocks,
+        (shares[0], shares[1], shares[2]),
+        (config.load_factor[0], config.load_factor[1], config.load_factor[2]),
+        blind["deadweight_t"].fill_null(np.nan).to_numpy().astype(np.float64),
+    )
+    return blind.with_columns(
+        pl.Series("tonnes_low", low), pl.Series("tonnes_mid", mid), pl.Series("tonnes_high", high)
+    )
