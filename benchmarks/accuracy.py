@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shadowfleet.config import Config
-from shadowfleet.evaluate import empty_events, load_truth, score_events, score_risk, score_trade
+from shadowfleet.evaluate import empty_events, load_truth, score_events, score_risk, score_shipments, score_trade
 from shadowfleet.ingest.runner import ingest_paths
 from shadowfleet.simulate.generate import simulate
 from shadowfleet.simulate.output import write_simulation
@@ -128,6 +128,8 @@ def run(scenario: str, seed: int, days: int | None, vessels: int | None, fmt: st
             un_list = resources.files("shadowfleet") / "data" / "sanctions" / "un1718_vessels_2020-06-04.csv"
             local.run_screen(store, [str(un_list)], Config())
             results["listed"] = _listed_matched(store, truth)
+        if hasattr(local, "run_estimate"):
+            local.run_estimate(store, Config(), flow=("KP", "CN", "coal", (80.0, 100.0)))
     events = _table(store, "events")
     scores = score_events(events if events is not None else empty_events(), truth)
     results["events"] = scores.table.to_dicts()
@@ -139,6 +141,7 @@ def run(scenario: str, seed: int, days: int | None, vessels: int | None, fmt: st
     else:
         results["risk"] = None
     flows = _table(store, "trade_flows")
+    shipments = _table(store, "shipments")
     if flows is not None:
         flow = flows.filter(
             (pl.col("origin_country") == "KP")
@@ -158,10 +161,27 @@ def run(scenario: str, seed: int, days: int | None, vessels: int | None, fmt: st
         trade = score_trade(truth, "KP", "CN", "coal", None)
     results["trade"] = {
         "true_tonnes": trade.true_tonnes,
+        "moved_tonnes": trade.moved_tonnes,
         "estimated_tonnes": trade.estimated_tonnes,
+        "estimated_low": float(flow["tonnes_low"].sum()) if flows is not None else None,
+        "estimated_high": float(flow["tonnes_high"].sum()) if flows is not None else None,
         "relative_error": trade.relative_error,
         "within_band": trade.within_band,
     }
+    identities = _table(store, "identities")
+    if shipments is not None and identities is not None:
+        per_voyage = score_shipments(shipments, identities.select("vessel_id", "mmsi"), truth, "KP", "CN", "coal")
+        found = per_voyage.filter(pl.col("true_t").is_not_null() & pl.col("estimated_t").is_not_null())
+        results["trade"]["voyages"] = {
+            "expected": int(per_voyage["true_t"].is_not_null().sum()),
+            "estimated": int(per_voyage["estimated_t"].is_not_null().sum()),
+            "matched": found.height,
+            "median_abs_error": float(found["error"].abs().median()) if found.height else None,  # type: ignore[arg-type]
+            "by_method": {
+                str(k): v for k, v in found.group_by("method").agg(pl.col("error").abs().median()).iter_rows()
+            },
+            "rows": per_voyage.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M")).to_dicts(),
+        }
     return results
 
 
@@ -218,10 +238,24 @@ def report(results: dict[str, Any]) -> None:
         )
     )
     trade = results["trade"]
-    estimate = (
-        "no estimate yet" if trade["estimated_tonnes"] is None else f"estimated {trade['estimated_tonnes']:,.0f} t"
+    if trade["estimated_tonnes"] is None:
+        console.print(f"• trade KP → CN coal: {trade['true_tonnes']:,.0f} t moved; no estimate yet")
+        return
+    error = "–" if trade["relative_error"] is None else f"{trade['relative_error']:+.1%}"
+    console.print(
+        f"• trade KP → CN coal: truth {trade['true_tonnes']:,.0f} t in the data ({trade['moved_tonnes'] or 0:,.0f} t "
+        f"moved in all); estimated {trade['estimated_low']:,.0f} / {trade['estimated_tonnes']:,.0f} / "
+        f"{trade['estimated_high']:,.0f} t (low / mid / high): error {error}, truth "
+        + ("inside" if trade["within_band"] else "[red]outside[/]")
+        + " the band"
     )
-    console.print(f"• trade KP → CN coal: {trade['true_tonnes']:,.0f} t moved; {estimate}")
+    voyages = trade.get("voyages")
+    if voyages:
+        console.print(
+            f"• voyages: {voyages['matched']} of {voyages['expected']} true parcels matched by "
+            f"{voyages['estimated']} estimated; median |error| per voyage {_fmt(voyages['median_abs_error'])} "
+            f"(by method: {', '.join(f'{k} {v:.3f}' for k, v in voyages['by_method'].items())})"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

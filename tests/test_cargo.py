@@ -63,7 +63,12 @@ def test_laden_condition_and_load_factor_bounds() -> None:
     full = displacement_t(L, B, T_MAX + 0.05, T_MAX + 0.05, 0.85)
     assert high == pytest.approx(full * 0.85 * 0.97, rel=1e-6)
     low, mid, top = load_factor_cargo(
-        one * L, one * B, (one * 6.0, one * 6.5, one * 7.0), blocks, (one * 0.15, one * 0.22, one * 0.30), (0.7, 0.9, 1.0)
+        one * L,
+        one * B,
+        (one * 6.0, one * 6.5, one * 7.0),
+        blocks,
+        (one * 0.15, one * 0.22, one * 0.30),
+        (0.7, 0.9, 1.0),
     )
     assert low[0] < mid[0] < top[0]
     assert mid[0] == pytest.approx(displacement_t(L, B, 6.5, 6.5, 0.78) * 0.78 * 0.9)

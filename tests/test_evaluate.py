@@ -20,7 +20,9 @@ from shadowfleet.evaluate import (
     expected_events,
     load_truth,
     score_events,
+    expected_shipments,
     score_risk,
+    score_shipments,
     score_trade,
     truth_from_dict,
 )
@@ -168,6 +170,46 @@ def test_trade_score(truth: dict[str, Any]) -> None:
     assert score.true_tonnes == 10_000.0 and score.relative_error == pytest.approx(0.2) and score.within_band
     assert score_trade(parsed, "KP", "CN", "coal", None).estimated_tonnes is None
     assert score_trade(parsed, "KP", "CN", "coal", 5_000.0, 4_000.0, 6_000.0).within_band is False
+
+
+def _parcel(vessel: str, tonnes: float, load_h: float, discharge_h: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "vessel": vessel, "loaded_by": extra.pop("loaded_by", vessel), "via": [], "commodity": "coal",
+        "tonnes": tonnes, "load_country": "KP", "discharge_country": "CN", "load_time": _iso(load_h),
+        "discharge_time": _iso(discharge_h), "discharged_in_period": extra.pop("in_period", True),
+    }  # fmt: skip
+
+
+def test_trade_truth_is_what_the_data_can_show(truth: dict[str, Any]) -> None:
+    truth["start"] = _iso(0)
+    truth["voyages"] = [
+        _parcel("A", 5_000.0, 60, 150),  # loaded in the period by a vessel heard before: counts
+        _parcel("A", 4_000.0, -20, 30),  # loaded before the data began
+        _parcel("B", 3_000.0, 35, 200, loaded_by="A"),  # A silent from hour 10 to 40 (began in the data): counts
+        _parcel("B", 2_000.0, 100, 600, in_period=False),  # discharged after the period
+    ]
+    truth["events"].append(_event("ais_gap", "D", 413000004, -50, 80, subtype="likely_deliberate"))
+    truth["voyages"].append(_parcel("D", 1_000.0, 70, 120))  # D silent since before the data: not counted
+    parsed = truth_from_dict(truth)
+    assert sorted(expected_shipments(parsed, "KP", "CN", "coal")["tonnes"].to_list()) == [3_000.0, 5_000.0]
+    score = score_trade(parsed, "KP", "CN", "coal", 9_000.0, 7_000.0, 10_000.0)
+    assert score.true_tonnes == 8_000.0 and score.moved_tonnes == 10_000.0 and score.within_band
+    estimated = pl.DataFrame(
+        {
+            "carrier": ["vA", "vB", "vA"],
+            "origin_country": ["KP", "KP", "KP"],
+            "destination_country": ["CN", "CN", "CN"],
+            "discharge_end": [T0 + timedelta(hours=h) for h in (160, 190, 400)],
+            "load_end": [T0 + timedelta(hours=h) for h in (60, 35, 300)],
+            "tonnes_mid": [5_500.0, 2_400.0, 1_000.0],
+            "method": ["draught", "draught", "load_factor"],
+        }
+    )
+    mmsis = pl.DataFrame({"vessel_id": ["vA", "vB"], "mmsi": [667000001, 412000002]})
+    rows = score_shipments(estimated, mmsis, parsed, "KP", "CN", "coal")
+    matched = rows.filter(pl.col("true_t").is_not_null()).sort("true_t")
+    assert matched["error"].to_list() == pytest.approx([-0.2, 0.1])
+    assert rows.filter(pl.col("true_t").is_null())["estimated_t"].to_list() == [1_000.0]  # a false shipment
 
 
 def test_load_truth_errors(tmp_path: Path) -> None:

@@ -201,7 +201,8 @@ def print_ingest_summary(reports: list[SourceReport], elapsed_s: float) -> None:
             console.print(
                 f"[{colour}]{r.status}[/]: {r.message}"
                 if r.status == "failed"
-                else f"[{colour}]{Path(r.name).name}: {r.message}"
+                else f"[{colour}]{Path(r.name).name}: {r.message}",
+                soft_wrap=True,  # the message names a file: never break it
             )
     if rejects:
         reasons = Table(title="Rejected, by reason (samples in the rejects table)", title_justify="left")

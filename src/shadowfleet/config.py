@@ -856,11 +856,6 @@ class TradeConfig:
     """Voyages, cargo per loading and trade flows (:mod:`shadowfleet.trade`; ``DESIGN.md`` §6).
 
     Attributes:
-        draught_update_h: The draught a vessel left a stop with is the one declared by
-            its arrival at the next stop (see ``arrival_grace_h``) or this long after the
-            stop (or after the AIS silence the stop lies in) if sooner, hours: crews type
-            the new draught in hours after sailing, and a value changed later is a
-            correction, not cargo.
         arrival_grace_h: A draught declared within this long of arriving at the next
             stop (at most half that stop's length, since its own cargo work takes
             longer) still describes the leg: a crew that was dark, or slow, types it
@@ -888,7 +883,6 @@ class TradeConfig:
             for these origins.
     """
 
-    draught_update_h: float = 48.0
     arrival_grace_h: float = 6.0
     laden_share: float = 0.5
     min_draught_range_m: float = 1.0
@@ -913,8 +907,8 @@ class TradeConfig:
             values = getattr(self, name)
             if len(values) != 3 or not 0 < values[0] <= values[1] <= values[2]:
                 raise ConfigError(f"[trade] {name} must be three positive numbers low <= mid <= high")
-        if self.draught_update_h <= 0 or self.arrival_grace_h < 0 or self.min_draught_range_m < 0:
-            raise ConfigError("[trade] draught_update_h > 0, arrival_grace_h >= 0, min_draught_range_m >= 0")
+        if self.arrival_grace_h < 0 or self.min_draught_range_m < 0:
+            raise ConfigError("[trade] arrival_grace_h and min_draught_range_m must not be negative")
         if not 0 < self.laden_share < 1:
             raise ConfigError("[trade] laden_share must be in (0, 1)")
         if not 0 <= self.registry_tpc_uncertainty < 1:

@@ -378,16 +378,65 @@ class TradeScore:
     """An estimate of tonnes moved against the truth.
 
     Attributes:
-        true_tonnes: Tonnes moved in the truth.
+        true_tonnes: Tonnes of the flow the data can show (:func:`expected_shipments`),
+            or the simulator's totals for a truth without a voyage list.
         estimated_tonnes: The estimate (mid).
         relative_error: (estimate − truth) / truth.
         within_band: Whether the truth lies within the estimate's low–high band.
+        moved_tonnes: Every tonne of the flow the simulator discharged in the period,
+            including cargo loaded before the data begin or while the loader had been
+            silent since before them.
     """
 
     true_tonnes: float
     estimated_tonnes: float | None
     relative_error: float | None
     within_band: bool | None
+    moved_tonnes: float | None = None
+
+
+def expected_shipments(truth: Truth, origin_country: str, destination_country: str, commodity: str) -> pl.DataFrame:
+    """The true parcels of a flow the data can show.
+
+    A parcel counts when it was discharged in the period, loaded in it, and its loader
+    was not silent (or broadcasting a false position) from before the data began until
+    the loading: the loading of a vessel never heard before it is not in the data, as
+    dark port calls need a closed silence (module notes). The simulator's ``totals``
+    count every discharge in the period; :class:`TradeScore` reports both.
+
+    Returns:
+        ``vessel, loaded_by, tonnes, load_time, discharge_time`` per parcel.
+    """
+    schema = {
+        "vessel": pl.String,
+        "loaded_by": pl.String,
+        "tonnes": pl.Float64,
+        "load_time": pl.String,
+        "discharge_time": pl.String,
+    }
+    start = str(truth.raw.get("start", ""))
+    hidden = truth.events.filter(
+        pl.col("event_type").is_in(["ais_gap", "spoofing"])
+        & (pl.col("start_time") < pl.lit(start).str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC"))
+    ).select("vessel", pl.col("end_time").alias("_hidden_until"))
+    rows = [
+        {k: v.get(k) for k in schema}
+        for v in truth.raw.get("voyages", [])
+        if v.get("load_country") == origin_country
+        and v.get("discharge_country") == destination_country
+        and v.get("commodity") == commodity
+        and v.get("discharged_in_period")
+        and str(v.get("load_time")) >= start
+    ]
+    parcels = _times(pl.DataFrame(rows, schema=schema), "load_time", "discharge_time")
+    unseen = (
+        parcels.with_row_index("_parcel")
+        .join(hidden, left_on="loaded_by", right_on="vessel")
+        .filter(pl.col("_hidden_until").is_null() | (pl.col("_hidden_until") >= pl.col("load_time")))
+        .select("_parcel")
+        .unique()
+    )
+    return parcels.with_row_index("_parcel").join(unseen, on="_parcel", how="anti").drop("_parcel")
 
 
 def score_trade(
@@ -405,14 +454,97 @@ def score_trade(
         & (pl.col("destination_country") == destination_country)
         & (pl.col("commodity") == commodity)
     )
-    true_tonnes = float(flow["tonnes"].sum())
+    moved = float(flow["tonnes"].sum())
+    if "voyages" in truth.raw:
+        true_tonnes = float(expected_shipments(truth, origin_country, destination_country, commodity)["tonnes"].sum())
+    else:
+        true_tonnes = moved
     if estimate_mid_t is None:
-        return TradeScore(true_tonnes, None, None, None)
+        return TradeScore(true_tonnes, None, None, None, moved)
     error = (estimate_mid_t - true_tonnes) / true_tonnes if true_tonnes else None
     band = None
     if estimate_low_t is not None and estimate_high_t is not None:
         band = estimate_low_t <= true_tonnes <= estimate_high_t
-    return TradeScore(true_tonnes, estimate_mid_t, error, band)
+    return TradeScore(true_tonnes, estimate_mid_t, error, band, moved)
+
+
+def score_shipments(
+    shipments: pl.DataFrame,
+    vessel_mmsis: pl.DataFrame,
+    truth: Truth,
+    origin_country: str,
+    destination_country: str,
+    commodity: str,
+    tolerance_h: float = 48.0,
+) -> pl.DataFrame:
+    """Per-voyage errors: each expected parcel and the estimated shipment matched to it.
+
+    A shipment matches a parcel when its carrier broadcast one of the parcel carrier's
+    MMSIs and their discharges ended within ``tolerance_h``; one to one, the closest in
+    tonnes first (a parcel split by the simulator leaves remainders of a few tonnes).
+
+    Args:
+        shipments: The ``shipments`` table (the flow's rows are picked here).
+        vessel_mmsis: ``vessel_id, mmsi`` of the store's vessels.
+        truth: The ground truth.
+        origin_country: ISO 3166-1 alpha-2.
+        destination_country: ISO 3166-1 alpha-2.
+        commodity: The flow's commodity.
+        tolerance_h: Discharge time tolerance, hours.
+
+    Returns:
+        One row per expected parcel (``vessel, true_t, estimated_t, error``; the
+        estimate null when missed) and one per unmatched shipment (``vessel`` null).
+    """
+    expected = expected_shipments(truth, origin_country, destination_country, commodity).with_row_index("_parcel")
+    estimated = shipments.filter(
+        (pl.col("origin_country") == origin_country) & (pl.col("destination_country") == destination_country)
+    ).with_row_index("_shipment")
+    carriers = truth.identities.select("vessel", "mmsi").unique()
+    pairs = (
+        expected.join(carriers, on="vessel")
+        .join(vessel_mmsis.select(pl.col("vessel_id").alias("carrier"), "mmsi").unique(), on="mmsi")
+        .join(estimated.select("_shipment", "carrier", "discharge_end", "tonnes_mid"), on="carrier")
+        .with_columns(
+            ((pl.col("discharge_end") - pl.col("discharge_time")).dt.total_seconds().abs() / 3600).alias("_dt")
+        )
+        .filter(pl.col("_dt") <= tolerance_h)
+        .unique(["_parcel", "_shipment"])
+        .with_columns((pl.col("tonnes_mid") / pl.col("tonnes")).log().abs().alias("_size"))
+        .sort("_size", "_dt")
+    )
+    taken_parcels: set[int] = set()
+    taken_shipments: set[int] = set()
+    matches: list[tuple[int, int]] = []
+    for parcel, shipment in pairs.select("_parcel", "_shipment").iter_rows():  # matched pairs: a few dozen
+        if parcel not in taken_parcels and shipment not in taken_shipments:
+            taken_parcels.add(parcel)
+            taken_shipments.add(shipment)
+            matches.append((parcel, shipment))
+    matched = pl.DataFrame(matches, schema={"_parcel": pl.UInt32, "_shipment": pl.UInt32}, orient="row")
+    rows = (
+        expected.join(matched, on="_parcel", how="left")
+        .join(estimated.select("_shipment", "tonnes_mid", "method"), on="_shipment", how="left")
+        .select(
+            "vessel",
+            "load_time",
+            "discharge_time",
+            pl.col("tonnes").alias("true_t"),
+            pl.col("tonnes_mid").alias("estimated_t"),
+            "method",
+        )
+    )
+    extra = estimated.join(matched, on="_shipment", how="anti").select(
+        pl.lit(None, pl.String).alias("vessel"),
+        pl.col("load_end").alias("load_time"),
+        pl.col("discharge_end").alias("discharge_time"),
+        pl.lit(None, pl.Float64).alias("true_t"),
+        pl.col("tonnes_mid").alias("estimated_t"),
+        "method",
+    )
+    return pl.concat([rows, extra]).with_columns(
+        ((pl.col("estimated_t") - pl.col("true_t")) / pl.col("true_t")).alias("error")
+    )
 
 
 def empty_events() -> pl.DataFrame:

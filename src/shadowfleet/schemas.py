@@ -276,6 +276,7 @@ SHIPMENTS: Final[dict[str, pl.DataType]] = {
     "origin_lat": pl.Float64(),
     "origin_lon": pl.Float64(),
     "origin_event_id": pl.String(),
+    "origin_confidence": pl.Float64(),
     "load_start": UTC_TIME,
     "load_end": UTC_TIME,
     "destination_kind": pl.String(),

@@ -6,10 +6,11 @@ inferred), encounters with another vessel (ship-to-ship), loitering at sea and
 deliberate silences with no call inferred (the place is unknown). Where stops overlap,
 the more specific one stands (encounter, port visit, dark port call, loitering, silence).
 
-**Cargo operations.** The declared draught a vessel arrived with (in force when the stop
-began) and left with (in force when its next stop began, or ``draught_update_h`` after
-the stop — after the silence it lies in, for a dark call — if sooner: crews type the
-new draught in hours after sailing) give each stop a change; one of at least the
+**Cargo operations.** The declared draught a vessel arrived with and the one it arrived
+with at its next stop (declared by arrival, or within ``arrival_grace_h`` of it: crews
+type the new draught in hours after sailing, some only on arrival; after the last stop,
+the last one declared) give each stop a change: with no other stop in between, a
+change declared on the way is the late update of this stop's cargo work; one of at least the
 draught detector's ``min_change_m`` is a load or a discharge, its tonnes by the
 displacement difference (:mod:`shadowfleet.trade.cargo`). A vessel whose declared
 draughts span less than ``min_draught_range_m`` never updated its draught: its
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Final
 
 import numpy as np
@@ -55,6 +56,8 @@ from shadowfleet.trade.cargo import (
     laden_cargo_high,
     load_factor_cargo,
 )
+
+_END_OF_TIME: Final = datetime(9999, 1, 1, tzinfo=UTC)
 
 MAX_TRANSFERS: Final = 3
 """Ship-to-ship hand-overs followed per shipment (a chain longer than this is left at sea)."""
@@ -74,7 +77,7 @@ _STOP_COLUMNS: Final = (
     "event_id",
     "start_time",
     "end_time",
-    "observed_end",
+    "confidence",
     "port_name",
     "country_iso2",
     "lat",
@@ -97,7 +100,7 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
         events: The ``events`` table.
 
     Returns:
-        ``vessel_id, kind, event_id, start_time, end_time, observed_end, port_name,
+        ``vessel_id, kind, event_id, start_time, end_time, confidence, port_name,
         country_iso2, lat, lon, partner_vessel_id`` sorted by vessel and start, without
         stops overlapping a more specific one.
     """
@@ -107,27 +110,19 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
         "vessel_id",
         pl.lit("port_visit").alias("kind"),
         *base,
-        pl.col("end_time").alias("observed_end"),
+        "confidence",
         "port_name",
         _json_field("country_iso2").alias("country_iso2"),
         pl.lit(None, pl.String).alias("partner_vessel_id"),
     )
-    gaps = ev.filter(pl.col("event_type") == "ais_gap").select(
-        pl.col("event_id").alias("_gap"), pl.col("end_time").alias("_gap_end")
-    )
-    dark_calls = (
-        ev.filter(pl.col("event_type") == "dark_port_call")
-        .with_columns(_json_field("gap_event_id").alias("_gap"))
-        .join(gaps, on="_gap", how="left")
-        .select(
-            "vessel_id",
-            pl.lit("dark_port_call").alias("kind"),
-            *base,
-            pl.max_horizontal("end_time", "_gap_end").alias("observed_end"),
-            "port_name",
-            _json_field("country").alias("country_iso2"),
-            pl.lit(None, pl.String).alias("partner_vessel_id"),
-        )
+    dark_calls = ev.filter(pl.col("event_type") == "dark_port_call").select(
+        "vessel_id",
+        pl.lit("dark_port_call").alias("kind"),
+        *base,
+        "confidence",
+        "port_name",
+        _json_field("country").alias("country_iso2"),
+        pl.lit(None, pl.String).alias("partner_vessel_id"),
     )
     meetings = ev.filter(pl.col("event_type") == "encounter")
     both_sides = pl.concat(
@@ -137,14 +132,14 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
                 pl.col("other_vessel_id").alias("vessel_id"), pl.col("vessel_id").alias("partner_vessel_id"), "event_id"
             ),
         ]
-    ).join(meetings.select("event_id", "start_time", "end_time", "lat", "lon"), on="event_id")
+    ).join(meetings.select("event_id", "start_time", "end_time", "lat", "lon", "confidence"), on="event_id")
     encounters = both_sides.filter(
         pl.col("vessel_id").is_not_null() & pl.col("partner_vessel_id").is_not_null()
     ).select(
         "vessel_id",
         pl.lit("encounter").alias("kind"),
         *base,
-        pl.col("end_time").alias("observed_end"),
+        "confidence",
         pl.lit(None, pl.String).alias("port_name"),
         pl.lit(None, pl.String).alias("country_iso2"),
         "partner_vessel_id",
@@ -160,7 +155,7 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
         "vessel_id",
         pl.col("event_type").alias("kind"),
         *base,
-        pl.col("end_time").alias("observed_end"),
+        "confidence",
         pl.lit(None, pl.String).alias("port_name"),
         pl.lit(None, pl.String).alias("country_iso2"),
         pl.lit(None, pl.String).alias("partner_vessel_id"),
@@ -290,7 +285,6 @@ def cargo_operations(
         load or discharge measured from draught), ``draught_usable``, ``laden_after``,
         the hull and the vessel's draught range.
     """
-    update = timedelta(hours=config.draught_update_h)
     grace_s = config.arrival_grace_h * 3600.0
     ranges = draughts.group_by("vessel_id").agg(
         pl.col("draught_m").min().alias("lightest_m"), pl.col("draught_m").max().alias("deepest_m")
@@ -306,9 +300,9 @@ def cargo_operations(
         .with_columns(arrival_at.alias("_arrival_at"))
         .with_columns(pl.col("_arrival_at").shift(-1).over("vessel_id").alias("_next_arrival_at"))
         .with_columns(
-            pl.min_horizontal(
-                pl.col("observed_end") + update, pl.col("_next_arrival_at").fill_null(pl.col("observed_end") + update)
-            ).alias("_after_at")
+            pl.col("_next_arrival_at")
+            .fill_null(pl.lit(_END_OF_TIME, dtype=pl.Datetime("us", "UTC")))
+            .alias("_after_at")
         )
     )
     ops = _draught_as_of(ops, "_arrival_at", draughts, "draught_before_m")
@@ -601,6 +595,7 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
         pl.col("draught_before_m").alias("load_draught_before_m"),
         pl.col("draught_after_m").alias("load_draught_after_m"),
         pl.col("partner_vessel_id").alias("origin_partner"),
+        pl.col("confidence").alias("origin_confidence"),
     )
     shipments = followed.join(origin, on="shipment_id", how="left")
     # The discharge measurement where nothing upstream was measured.
@@ -628,6 +623,7 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
         "origin_lat",
         "origin_lon",
         "origin_event_id",
+        "origin_confidence",
         "load_start",
         "load_end",
         pl.col("_sink_kind").alias("destination_kind"),
@@ -665,7 +661,7 @@ def _sinks(ops: pl.DataFrame, origins: list[str]) -> pl.DataFrame:
 
     ``measured`` (cargo whose loading the draught showed): a discharge, or an encounter
     in which the other vessel loaded. ``blind`` (cargo of unknown size): the next
-    encounter, or the next call at a port outside the declared origins.
+    encounter, discharge, or call at a port outside the declared origins.
     """
     partner_loaded = ops.filter((pl.col("kind") == "encounter") & (pl.col("operation") == "load")).select(
         pl.col("partner_vessel_id").alias("vessel_id"), "event_id", pl.lit(True).alias("_partner_loaded")
@@ -676,6 +672,7 @@ def _sinks(ops: pl.DataFrame, origins: list[str]) -> pl.DataFrame:
     measured = marked.filter((pl.col("operation") == "discharge") | pl.col("_partner_loaded"))
     blind = marked.filter(
         (pl.col("kind") == "encounter")
+        | (pl.col("operation") == "discharge")
         | (pl.col("kind").is_in(["port_visit", "dark_port_call"]) & ~pl.col("country_iso2").is_in(origins))
     )
     return (

@@ -1,0 +1,304 @@
+"""Voyages, shipments and trade flows on hand-built events and declared draughts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from shadowfleet.cli import app
+from shadowfleet.config import Config, TradeConfig
+from shadowfleet.errors import ConfigError, InputError
+from shadowfleet.events.common import make_events
+from shadowfleet.events.draught import kept_draughts
+from shadowfleet.schemas import DECLARATIONS, IDENTITIES, conform
+from shadowfleet.store.lake import Store
+from shadowfleet.trade.cargo import cargo_from_draught, displacement_t, tpc_t_per_cm
+from shadowfleet.trade.flows import estimate_trade, trade_flows
+from shadowfleet.trade.registry import load_registry
+from shadowfleet.trade.voyages import (
+    build_shipments,
+    build_voyages,
+    cargo_operations,
+    cargo_stops,
+    vessel_hulls,
+)
+
+T0 = datetime(2020, 3, 1, tzinfo=UTC)
+CONFIG = Config()
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def visit(vessel: str, start_h: float, end_h: float, port: str, country: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "event_type": "port_visit",
+        "vessel_id": vessel,
+        "start_time": at(start_h),
+        "end_time": at(end_h),
+        "port_name": port,
+        "confidence": 1.0,
+        "details": json.dumps({"country_iso2": country}),
+        **extra,
+    }
+
+
+def dark_call(vessel: str, start_h: float, end_h: float, port: str, country: str) -> dict[str, Any]:
+    return {
+        "event_type": "dark_port_call",
+        "subtype": "loaded",
+        "vessel_id": vessel,
+        "start_time": at(start_h),
+        "end_time": at(end_h),
+        "port_name": port,
+        "confidence": 0.8,
+        "details": json.dumps({"country": country}),
+    }
+
+
+def meeting(vessel: str, other: str, start_h: float, end_h: float) -> dict[str, Any]:
+    return {
+        "event_type": "encounter",
+        "subtype": "sts",
+        "vessel_id": vessel,
+        "other_vessel_id": other,
+        "start_time": at(start_h),
+        "end_time": at(end_h),
+        "lat": 20.5,
+        "lon": 107.5,
+        "confidence": 0.9,
+    }
+
+
+def declared(vessel: str, *values: tuple[float, float]) -> list[dict[str, Any]]:
+    """Declared draughts (from hour, metres), each in force until the next."""
+    rows = []
+    for i, (hour, draught) in enumerate(values):
+        end = values[i + 1][0] - 0.1 if i + 1 < len(values) else 2_000.0
+        rows.append(
+            {
+                "vessel_id": vessel,
+                "field": "draught_m",
+                "value": str(draught),
+                "draught_m": draught,
+                "start_time": at(hour),
+                "end_time": at(end),
+                "reports": 50,
+            }
+        )
+    return rows
+
+
+def hull(vessel: str, length: float = 100.0, beam: float = 16.0, imo: int | None = None) -> dict[str, Any]:
+    return {
+        "vessel_id": vessel,
+        "mmsi": 100_000_000 + len(vessel),
+        "imo": imo,
+        "ship_type": 70,
+        "length_m": length,
+        "beam_m": beam,
+        "valid_from": T0,
+        "valid_to": at(2_000),
+    }
+
+
+def pipeline(
+    events: list[dict[str, Any]],
+    declarations: list[dict[str, Any]],
+    identities: list[dict[str, Any]],
+    config: TradeConfig | None = None,
+    registry: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    trade = config or CONFIG.trade
+    ops = cargo_operations(
+        cargo_stops(make_events(pl.DataFrame(events))),
+        kept_draughts(conform(pl.DataFrame(declarations), DECLARATIONS), CONFIG.draught),
+        vessel_hulls(conform(pl.DataFrame(identities), IDENTITIES), registry),
+        trade,
+        CONFIG.draught.min_change_m,
+    )
+    return ops, build_voyages(ops), build_shipments(ops, trade)
+
+
+def direct_run() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Discharge at Ningbo, dark call at Nampo (load 3.5 -> 6.5 m), discharge at Longkou."""
+    events = [
+        visit("A", 0, 48, "NINGBO", "CN"),
+        dark_call("A", 120, 180, "Nampo", "KP"),
+        visit("A", 240, 300, "LONGKOU", "CN"),
+    ]
+    # Ballast typed in 2 h after leaving Ningbo; the laden draught only on arrival at
+    # Longkou (within the arrival grace): a dark voyage's crew types it in late.
+    draughts = declared("A", (-24, 6.5), (50, 3.5), (243, 6.5), (302, 3.5))
+    return events, draughts, [hull("A")]
+
+
+def test_a_direct_run_is_one_shipment_from_the_dark_call_to_the_discharge() -> None:
+    ops, voyages, shipments = pipeline(*direct_run())
+    assert ops["operation"].to_list() == ["discharge", "load", "discharge"]
+    kp = shipments.filter(pl.col("origin_country") == "KP")
+    assert kp.height == 1
+    row = kp.row(0, named=True)
+    expected = cargo_from_draught(100.0, 16.0, 3.5, 6.5, 70, 6.5)
+    assert row["tonnes_mid"] == pytest.approx(expected.mid)
+    assert row["tonnes_low"] < row["tonnes_mid"] < row["tonnes_high"]
+    assert (row["origin_port"], row["destination_port"], row["destination_country"]) == ("Nampo", "LONGKOU", "CN")
+    assert (row["method"], row["pattern"], row["commodity"]) == ("draught", "direct", "coal")
+    assert row["origin_confidence"] == pytest.approx(0.8)
+    # Legs: Ningbo -> Nampo in ballast, Nampo -> Longkou laden, Longkou -> (end) in ballast.
+    assert voyages["state"].to_list() == ["ballast", "laden", "ballast"]
+    assert voyages["destination_port"].to_list()[:2] == ["Nampo", "LONGKOU"]
+    assert voyages["loaded_t"][1] == pytest.approx(expected.mid)
+
+
+def test_a_draught_typed_in_after_the_grace_belongs_to_the_next_stop() -> None:
+    events, _, identities = direct_run()
+    late = declared("A", (-24, 6.5), (50, 3.5), (260, 6.5), (302, 3.5))  # 20 h after arriving
+    ops, _, shipments = pipeline(events, late, identities)
+    assert ops["operation"].to_list() == ["discharge", "none", "none"]
+    # The dark call with no change declared is a loading of unknown size (declared origin).
+    kp = shipments.filter(pl.col("origin_country") == "KP")
+    assert kp["method"].to_list() == ["load_factor"] and kp["destination_port"].to_list() == ["LONGKOU"]
+
+
+def test_a_ship_to_ship_transfer_moves_the_cargo_once() -> None:
+    events = [
+        dark_call("D", 0, 60, "Nampo", "KP"),
+        meeting("D", "R", 120, 140),
+        visit("R", 200, 260, "FANGCHENG", "CN"),
+    ]
+    draughts = declared("D", (-48, 3.5), (70, 6.5), (143, 3.5)) + declared("R", (-48, 2.5), (142, 5.5), (262, 2.5))
+    ops, _, shipments = pipeline(events, draughts, [hull("D"), hull("R", 90.0, 15.0)])
+    by_vessel = {(r["vessel_id"], r["kind"]): r["operation"] for r in ops.iter_rows(named=True)}
+    assert by_vessel[("D", "encounter")] == "discharge" and by_vessel[("R", "encounter")] == "load"
+    assert shipments.height == 1  # the receiver's load is the donor's cargo, not a new shipment
+    row = shipments.row(0, named=True)
+    assert (row["loaded_by"], row["carrier"], row["via_vessels"], row["pattern"]) == ("D", "R", "R", "ship_to_ship")
+    assert (row["origin_country"], row["destination_country"]) == ("KP", "CN")
+    assert row["tonnes_mid"] == pytest.approx(cargo_from_draught(100.0, 16.0, 3.5, 6.5, 70, 6.5).mid)
+    assert row["transfer_event_ids"] == ops.filter(pl.col("kind") == "encounter")["event_id"][0]
+
+
+def test_a_receiver_whose_donor_was_not_seen_loading_has_cargo_of_unknown_origin() -> None:
+    events = [meeting("D", "R", 120, 140), visit("R", 200, 260, "FANGCHENG", "CN")]
+    draughts = declared("D", (-48, 6.5), (143, 3.5)) + declared("R", (-48, 2.5), (142, 5.5), (262, 2.5))
+    _, _, shipments = pipeline(events, draughts, [hull("D"), hull("R", 90.0, 15.0)])
+    assert shipments.height == 1
+    row = shipments.row(0, named=True)
+    assert row["origin_kind"] == "encounter" and row["origin_country"] is None
+    assert row["destination_country"] == "CN" and row["commodity"] == "unspecified"
+
+
+def test_a_vessel_that_never_updates_its_draught_gets_the_weaker_load_factor_estimate() -> None:
+    events = [visit("B", 0, 30, "NAMPO", "KP"), visit("B", 50, 60, "NAMPO", "KP"), visit("B", 100, 140, "DALIAN", "CN")]
+    draughts = declared("B", (-10, 4.2))
+    _, voyages, shipments = pipeline(events, draughts, [hull("B", 90.0, 14.0)])
+    assert shipments.height == 1  # two calls in a row at the origin's ports are one loading
+    row = shipments.row(0, named=True)
+    assert (row["method"], row["origin_port"], row["destination_port"]) == ("load_factor", "NAMPO", "DALIAN")
+    # Deadweight from the hull's proportions (L/T 12-19), load factor 0.7-1.0.
+    assert 1_000 < row["tonnes_low"] < row["tonnes_mid"] < row["tonnes_high"] < 10_000
+    assert set(voyages["state"]) == {"unknown"}
+    # Without a declared commodity for the origin there is no guess.
+    _, _, none = pipeline(events, draughts, [hull("B", 90.0, 14.0)], TradeConfig(declared_commodities=()))
+    assert none.is_empty()
+
+
+def test_a_stop_inside_a_spoofed_interval_has_no_place() -> None:
+    events, draughts, identities = direct_run()
+    spoof = {
+        "event_type": "spoofing",
+        "subtype": "speed_jump",
+        "vessel_id": "A",
+        "start_time": at(100),
+        "end_time": at(200),
+    }
+    fake_visit = visit("A", 110, 190, "DALIAN", "CN")  # the fake positions sit at Dalian
+    events = [e for e in events if e["event_type"] != "dark_port_call"] + [spoof, fake_visit]
+    ops, _, shipments = pipeline(events, draughts, identities)
+    assert ops.filter(pl.col("kind") == "spoofed")["port_name"].to_list() == [None]
+    loaded = shipments.filter(pl.col("origin_kind") == "spoofed")
+    assert loaded.height == 1 and loaded["origin_country"][0] is None  # never a CN -> CN shipment
+
+
+def test_a_registry_tpc_replaces_the_estimated_hull(tmp_path: Path) -> None:
+    events, draughts, _ = direct_run()
+    path = tmp_path / "registry.csv"
+    tpc = tpc_t_per_cm(100.0, 16.0, 0.84)  # a fuller hull than the type's 0.78
+    path.write_text(f"IMO,DWT,TPC,design_draught\n9323340,6000,{tpc},6.6\n1234,1,1,1\n")
+    registry = load_registry(path)
+    assert registry.height == 1  # 1234 is no IMO number
+    _, _, plain = pipeline(events, draughts, [hull("A", imo=9323340)])
+    _, _, known = pipeline(events, draughts, [hull("A", imo=9323340)], registry=registry)
+    expected = displacement_t(100.0, 16.0, 6.5, 6.6, 0.84) - displacement_t(100.0, 16.0, 3.5, 6.6, 0.84)
+    assert known["tonnes_mid"][0] == pytest.approx(expected, rel=1e-6)
+    assert known["tonnes_mid"][0] > plain["tonnes_mid"][0]
+    assert known["tonnes_high"][0] / known["tonnes_low"][0] < plain["tonnes_high"][0] / plain["tonnes_low"][0]
+    with pytest.raises(InputError, match="IMO column"):
+        (tmp_path / "bad.csv").write_text("name,dwt\nX,5\n")
+        load_registry(tmp_path / "bad.csv")
+
+
+def test_flows_and_the_estimate() -> None:
+    events, draughts, identities = direct_run()
+    # A second run a month later by the same vessel.
+    later = [
+        dark_call("A", 720, 780, "Haeju", "KP"),
+        visit("A", 840, 900, "LONGKOU", "CN"),
+    ]
+    draughts = declared("A", (-24, 6.5), (50, 3.5), (243, 6.5), (302, 3.5), (842, 6.3), (902, 3.5))
+    _, _, shipments = pipeline(events + later, draughts, identities)
+    flows = trade_flows(shipments, {"coal": (80.0, 100.0)})
+    kp = flows.filter(pl.col("origin_country") == "KP")
+    assert kp["voyages"].sum() == 2 and kp["month"].n_unique() == 2
+    assert kp["value_usd_low"].sum() == pytest.approx(kp["tonnes_low"].sum() * 80)
+    estimate = estimate_trade(shipments, "kp", "cn", "coal", (80.0, 100.0))
+    out = estimate.to_json()
+    assert {"tonnes", "value_usd", "voyages", "vessels", "by_month"} <= set(out)
+    assert out["voyages"] == 2 and out["vessels"] == 1 and len(out["by_month"]) == 2
+    assert out["value_usd"]["high"] == pytest.approx(out["tonnes"]["high"] * 100)
+    direct = next(t for t in out["turnaround"] if t["pattern"] == "direct")
+    assert direct["voyages"] == 2 and direct["median_round_trip_days"] == pytest.approx(25.0, abs=0.1)
+    assert estimate_trade(shipments, "KP", "VN", "coal", (80.0, 100.0)).to_json()["voyages"] == 0
+
+
+def test_trade_config_is_checked() -> None:
+    with pytest.raises(ConfigError, match="COUNTRY:commodity"):
+        TradeConfig(declared_commodities=("coal",))
+    with pytest.raises(ConfigError, match="load_factor"):
+        TradeConfig(load_factor=(0.9, 0.8, 1.0))
+    assert TradeConfig(declared_commodities=("kp:coal", "IR:oil")).commodity_of() == {"KP": "coal", "IR": "oil"}
+
+
+def test_estimate_trade_command(tmp_path: Path) -> None:
+    events, draughts, identities = direct_run()
+    store = Store(tmp_path / "store", create=True)
+    with store.writing():
+        store.replace_tables(
+            {
+                "events": make_events(pl.DataFrame(events)),
+                "declarations": conform(pl.DataFrame(draughts), DECLARATIONS),
+                "identities": conform(pl.DataFrame(identities), IDENTITIES),
+            }
+        )
+    runner = CliRunner()
+    args = ["estimate", "trade", "--store", str(store.root), "--origin-country", "KP", "--destination-country", "CN"]
+    result = runner.invoke(app, [*args, "--commodity", "coal", "--price-usd-per-t", "80:100", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["voyages"] == 1 and out["tonnes"]["low"] < out["tonnes"]["mid"] < out["tonnes"]["high"]
+    assert out["value_usd"]["low"] == pytest.approx(out["tonnes"]["low"] * 80)
+    table = runner.invoke(app, [*args, "--commodity", "coal", "--price-usd-per-t", "80:100"])
+    assert table.exit_code == 0 and "KP → CN coal" in table.output and "Nampo" in table.output
+    assert pl.read_parquet(store.root / "trade_flows.parquet")["value_usd_high"].drop_nulls().len() >= 1
+    bad = runner.invoke(app, [*args, "--commodity", "coal", "--price-usd-per-t", "cheap"])
+    assert bad.exit_code == 1 and "LOW:HIGH" in bad.output
+    empty = runner.invoke(app, ["estimate", "trade", "--store", str(tmp_path / "none"), *args[4:], "--commodity", "c"])
+    assert empty.exit_code == 2
