@@ -5,7 +5,8 @@ wide region, a week), ingested once into a store kept under ``benchmarks/out``; 
 smaller sizes are whole vessels drawn from it, so every size has the same density
 of tracks, identity changes and spoofing per row. Each size runs in a fresh process:
 ``tracks`` times cleaning, segmentation, vessel linking and identity periods
-(:func:`shadowfleet.pipeline.build_tracks`); ``detect`` adds the detectors. Peak
+(:func:`shadowfleet.pipeline.build_tracks`); ``detect`` adds the detectors and the
+trade stage (voyages, shipments, flows; its share printed apart). Peak
 memory is the child's maximum resident set size, reading included.
 
 The issue's targets: cost linear in rows, 10 million positions through tracks and
@@ -95,11 +96,36 @@ def child(positions_path: str, statics_path: str, stage: str) -> None:
         "vessels": result.vessels.height,
     }
     if stage == "detect":
-        started = time.perf_counter()
+        detect_started = started = time.perf_counter()
         found = detect_events(result, config)
-        report["detect_s"] = round(tracks_s + time.perf_counter() - started, 2)
         report["events"] = found.events.height
         report["detectors_s"] = {k: round(v, 2) for k, v in found.timings_s.items()}
+        # The trade stage (voyages, shipments, flows) on what detect found.
+        from shadowfleet.events.draught import kept_draughts
+        from shadowfleet.trade.flows import trade_flows
+        from shadowfleet.trade.voyages import (
+            build_shipments,
+            build_voyages,
+            cargo_operations,
+            cargo_stops,
+            vessel_hulls,
+        )
+
+        started = time.perf_counter()
+        operations = cargo_operations(
+            cargo_stops(found.events),
+            kept_draughts(result.declarations, config.draught),
+            vessel_hulls(result.identities),
+            config.trade,
+            config.draught.min_change_m,
+        )
+        voyages = build_voyages(operations)
+        shipments = build_shipments(operations, config.trade)
+        trade_flows(shipments)
+        report["trade_s"] = round(time.perf_counter() - started, 2)
+        report["detect_s"] = round(tracks_s + time.perf_counter() - detect_started, 2)
+        report["voyages"] = voyages.height
+        report["shipments"] = shipments.height
     print(json.dumps(report))
 
 
@@ -150,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             rows = int(report["rows"])  # type: ignore[call-overload]
             report["stage"] = stage
             results.append(report)
-            print(f"{rows:>11,} {stage:>7} {seconds:>8.1f} {seconds / rows * 1e6:>13.2f} {report['peak_mib']:>9,}")
+            trade = f"   (of which trade {report['trade_s']} s)" if "trade_s" in report else ""
+            print(
+                f"{rows:>11,} {stage:>7} {seconds:>8.1f} {seconds / rows * 1e6:>13.2f} {report['peak_mib']:>9,}{trade}"
+            )
     (OUT / "pipeline.json").write_text(json.dumps(results, indent=1) + "\n")
     return 0
 

@@ -18,9 +18,9 @@ from shadowfleet.evaluate import (
     TOLERANCE_H,
     empty_events,
     expected_events,
+    expected_shipments,
     load_truth,
     score_events,
-    expected_shipments,
     score_risk,
     score_shipments,
     score_trade,
@@ -196,11 +196,11 @@ def test_trade_truth_is_what_the_data_can_show(truth: dict[str, Any]) -> None:
     assert score.true_tonnes == 8_000.0 and score.moved_tonnes == 10_000.0 and score.within_band
     estimated = pl.DataFrame(
         {
-            "carrier": ["vA", "vB", "vA"],
+            "loaded_by": ["vA", "vA", "vA"],
             "origin_country": ["KP", "KP", "KP"],
             "destination_country": ["CN", "CN", "CN"],
             "discharge_end": [T0 + timedelta(hours=h) for h in (160, 190, 400)],
-            "load_end": [T0 + timedelta(hours=h) for h in (60, 35, 300)],
+            "load_end": [T0 + timedelta(hours=h) for h in (62, 36, 300)],
             "tonnes_mid": [5_500.0, 2_400.0, 1_000.0],
             "method": ["draught", "draught", "load_factor"],
         }

@@ -475,13 +475,14 @@ def score_shipments(
     origin_country: str,
     destination_country: str,
     commodity: str,
-    tolerance_h: float = 48.0,
+    tolerance_h: float = 72.0,
 ) -> pl.DataFrame:
     """Per-voyage errors: each expected parcel and the estimated shipment matched to it.
 
-    A shipment matches a parcel when its carrier broadcast one of the parcel carrier's
-    MMSIs and their discharges ended within ``tolerance_h``; one to one, the closest in
-    tonnes first (a parcel split by the simulator leaves remainders of a few tonnes).
+    A shipment matches a parcel when the vessel that loaded it broadcast one of the
+    parcel loader's MMSIs and the loadings ended within ``tolerance_h`` of each other
+    (a dark call's times are inferred); one to one, the closest in tonnes first (the
+    simulator splits parcels, leaving remainders of a few tonnes).
 
     Args:
         shipments: The ``shipments`` table (the flow's rows are picked here).
@@ -490,24 +491,25 @@ def score_shipments(
         origin_country: ISO 3166-1 alpha-2.
         destination_country: ISO 3166-1 alpha-2.
         commodity: The flow's commodity.
-        tolerance_h: Discharge time tolerance, hours.
+        tolerance_h: Loading time tolerance, hours.
 
     Returns:
-        One row per expected parcel (``vessel, true_t, estimated_t, error``; the
-        estimate null when missed) and one per unmatched shipment (``vessel`` null).
+        One row per expected parcel (``vessel`` (loader), ``true_t``, ``estimated_t``,
+        ``method``, ``error``; the estimate null when missed) and one per unmatched
+        shipment of the flow (``vessel`` null).
     """
     expected = expected_shipments(truth, origin_country, destination_country, commodity).with_row_index("_parcel")
     estimated = shipments.filter(
         (pl.col("origin_country") == origin_country) & (pl.col("destination_country") == destination_country)
     ).with_row_index("_shipment")
-    carriers = truth.identities.select("vessel", "mmsi").unique()
+    loaders = truth.identities.select(pl.col("vessel").alias("loaded_by"), "mmsi").unique()
     pairs = (
-        expected.join(carriers, on="vessel")
-        .join(vessel_mmsis.select(pl.col("vessel_id").alias("carrier"), "mmsi").unique(), on="mmsi")
-        .join(estimated.select("_shipment", "carrier", "discharge_end", "tonnes_mid"), on="carrier")
-        .with_columns(
-            ((pl.col("discharge_end") - pl.col("discharge_time")).dt.total_seconds().abs() / 3600).alias("_dt")
+        expected.join(loaders, on="loaded_by")
+        .join(vessel_mmsis.select(pl.col("vessel_id").alias("_loader"), "mmsi").unique(), on="mmsi")
+        .join(
+            estimated.select("_shipment", pl.col("loaded_by").alias("_loader"), "load_end", "tonnes_mid"), on="_loader"
         )
+        .with_columns(((pl.col("load_end") - pl.col("load_time")).dt.total_seconds().abs() / 3600).alias("_dt"))
         .filter(pl.col("_dt") <= tolerance_h)
         .unique(["_parcel", "_shipment"])
         .with_columns((pl.col("tonnes_mid") / pl.col("tonnes")).log().abs().alias("_size"))
@@ -516,7 +518,7 @@ def score_shipments(
     taken_parcels: set[int] = set()
     taken_shipments: set[int] = set()
     matches: list[tuple[int, int]] = []
-    for parcel, shipment in pairs.select("_parcel", "_shipment").iter_rows():  # matched pairs: a few dozen
+    for parcel, shipment in pairs.select("_parcel", "_shipment").iter_rows():  # candidate pairs: a few dozen
         if parcel not in taken_parcels and shipment not in taken_shipments:
             taken_parcels.add(parcel)
             taken_shipments.add(shipment)
@@ -526,7 +528,7 @@ def score_shipments(
         expected.join(matched, on="_parcel", how="left")
         .join(estimated.select("_shipment", "tonnes_mid", "method"), on="_shipment", how="left")
         .select(
-            "vessel",
+            pl.col("loaded_by").alias("vessel"),
             "load_time",
             "discharge_time",
             pl.col("tonnes").alias("true_t"),
