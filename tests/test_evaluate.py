@@ -199,6 +199,7 @@ def test_trade_truth_is_what_the_data_can_show(truth: dict[str, Any]) -> None:
             "loaded_by": ["vA", "vA", "vA"],
             "origin_country": ["KP", "KP", "KP"],
             "destination_country": ["CN", "CN", "CN"],
+            "destination_kind": ["port_visit", "port_visit", "port_visit"],
             "discharge_end": [T0 + timedelta(hours=h) for h in (160, 190, 400)],
             "load_end": [T0 + timedelta(hours=h) for h in (62, 36, 300)],
             "tonnes_mid": [5_500.0, 2_400.0, 1_000.0],

@@ -206,6 +206,15 @@ def test_a_vessel_that_never_updates_its_draught_gets_the_weaker_load_factor_est
     # Deadweight from the hull's proportions (L/T 12-19), load factor 0.7-1.0.
     assert 1_000 < row["tonnes_low"] < row["tonnes_mid"] < row["tonnes_high"] < 10_000
     assert set(voyages["state"]) == {"unknown"}
+    # Still at Dalian when the data end: arrived, its discharge not seen, not in the flows.
+    ops, _, _ = pipeline(events, draughts, [hull("B", 90.0, 14.0)])
+    open_end = build_shipments(ops, CONFIG.trade, data_end=at(142))
+    assert open_end["destination_kind"].to_list() == ["arrived"]
+    assert trade_flows(open_end).is_empty()
+    assert (
+        estimate_trade(open_end, "KP", "CN", "coal", (80.0, 100.0)).to_json()["arrived_not_discharged"]["voyages"] == 1
+    )
+    assert build_shipments(ops, CONFIG.trade, data_end=at(160))["destination_kind"].to_list() == ["port_visit"]
     # Without a declared commodity for the origin there is no guess.
     _, _, none = pipeline(events, draughts, [hull("B", 90.0, 14.0)], TradeConfig(declared_commodities=()))
     assert none.is_empty()

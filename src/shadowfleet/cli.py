@@ -601,6 +601,10 @@ def print_estimate_summary(summary: EstimateSummary, elapsed_s: float) -> None:
         )
         head.add_row("voyages / vessels", f"{estimate.shipments.height:,} / {len(estimate.vessels()):,}")
         head.add_row(
+            "arrived, not yet seen discharging (not counted)",
+            f"{estimate.arrived.height:,} ({float(estimate.arrived['tonnes_mid'].sum()):,.0f} t)",
+        )
+        head.add_row(
             "discharged there, origin not seen (not counted)",
             f"{estimate.unknown_origin.height:,} ({float(estimate.unknown_origin['tonnes_mid'].sum()):,.0f} t)",
         )

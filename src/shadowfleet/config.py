@@ -875,6 +875,9 @@ class TradeConfig:
         lightship_share_tanker: The same for tankers (types 80-89).
         lightship_share_other: The same for every other type.
         constants_share: (low, mid, high) bunkers, water and stores over deadweight.
+        open_stop_margin_h: A stop that ends this close to the end of the data had not
+            ended: cargo of unknown size that reached it was not yet seen discharged
+            (6 h: the AIS gap threshold), hours.
         registry_tpc_uncertainty: Relative uncertainty of a registry's tonnes per
             centimetre (its value at the design draught stands for the whole range).
         declared_commodities: ``COUNTRY:commodity`` declarations: cargo loaded in that
@@ -892,6 +895,7 @@ class TradeConfig:
     lightship_share_tanker: tuple[float, ...] = (0.12, 0.15, 0.18)
     lightship_share_other: tuple[float, ...] = (0.15, 0.30, 0.45)
     constants_share: tuple[float, ...] = (0.03, 0.05, 0.08)
+    open_stop_margin_h: float = 6.0
     registry_tpc_uncertainty: float = 0.03
     declared_commodities: tuple[str, ...] = ("KP:coal",)
 

@@ -500,7 +500,9 @@ def score_shipments(
     """
     expected = expected_shipments(truth, origin_country, destination_country, commodity).with_row_index("_parcel")
     estimated = shipments.filter(
-        (pl.col("origin_country") == origin_country) & (pl.col("destination_country") == destination_country)
+        (pl.col("origin_country") == origin_country)
+        & (pl.col("destination_country") == destination_country)
+        & (pl.col("destination_kind") != "arrived")  # not seen discharged: not in the estimate
     ).with_row_index("_shipment")
     loaders = truth.identities.select(pl.col("vessel").alias("loaded_by"), "mmsi").unique()
     pairs = (

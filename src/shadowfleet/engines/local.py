@@ -231,7 +231,8 @@ def run_estimate(
         stops, kept_draughts(declarations, config.draught), hulls, trade, config.draught.min_change_m
     )
     voyages = build_voyages(operations)
-    shipments = build_shipments(operations, trade)
+    data_end = store.scan("positions").select(pl.col("timestamp").max()).collect().item()
+    shipments = build_shipments(operations, trade, data_end)
     flows = trade_flows(shipments, prices)
     with store.writing():
         store.replace_tables({"voyages": voyages, "shipments": shipments, "trade_flows": flows})

@@ -34,7 +34,11 @@ def trade_flows(
         One row per origin, destination, month and commodity.
     """
     prices = prices_usd_per_t or {}
-    delivered = shipments.filter(pl.col("destination_country").is_not_null() & pl.col("tonnes_mid").is_not_null())
+    delivered = shipments.filter(
+        pl.col("destination_country").is_not_null()
+        & pl.col("tonnes_mid").is_not_null()
+        & (pl.col("destination_kind") != "arrived")
+    )
     flows = (
         delivered.with_columns(pl.col("load_end").dt.truncate("1mo").dt.date().alias("month"))
         .group_by(*_GROUP)
@@ -82,6 +86,8 @@ class TradeEstimate:
         shipments: The flow's shipments, sorted by loading time.
         unknown_origin: Shipments discharged in the destination whose loading was not
             seen (not counted; listed for the analyst).
+        arrived: Cargo of unknown size whose ship reached the destination and was still
+            there when the data end (not counted: its discharge was not seen).
     """
 
     origin_country: str
@@ -90,6 +96,7 @@ class TradeEstimate:
     price_usd_per_t: tuple[float, float]
     shipments: pl.DataFrame
     unknown_origin: pl.DataFrame
+    arrived: pl.DataFrame
 
     def tonnes(self) -> dict[str, float]:
         """Tonnes low, mid, high."""
@@ -166,7 +173,8 @@ class TradeEstimate:
         """Everything, as JSON-ready values.
 
         Keys: ``tonnes``, ``value_usd``, ``voyages``, ``vessels``, ``by_month``,
-        ``turnaround``, ``shipments``, ``unknown_origin`` and the query's own.
+        ``turnaround``, ``shipments``, ``unknown_origin``, ``arrived_not_discharged``
+        and the query's own.
         """
         return {
             "origin_country": self.origin_country,
@@ -181,6 +189,11 @@ class TradeEstimate:
             "by_month": self.by_month(),
             "turnaround": self.turnaround(),
             "shipments": _records(self.shipments),
+            "arrived_not_discharged": {
+                "voyages": self.arrived.height,
+                "tonnes_mid": float(self.arrived["tonnes_mid"].sum()),
+                "shipments": _records(self.arrived),
+            },
             "unknown_origin": {
                 "voyages": self.unknown_origin.height,
                 "tonnes_mid": float(self.unknown_origin["tonnes_mid"].sum()),
@@ -218,12 +231,19 @@ def estimate_trade(
         price_usd_per_t: (low, high) US$ per tonne.
     """
     origin, destination = origin_country.upper(), destination_country.upper()
-    flow = shipments.filter(
+    bound = shipments.filter(
         (pl.col("origin_country") == origin)
         & (pl.col("destination_country") == destination)
         & pl.col("tonnes_mid").is_not_null()
     ).with_columns(pl.lit(commodity).alias("commodity"))
+    arrived = pl.col("destination_kind") == "arrived"
     unknown = shipments.filter(pl.col("origin_country").is_null() & (pl.col("destination_country") == destination))
     return TradeEstimate(
-        origin, destination, commodity, price_usd_per_t, flow.sort("load_end"), unknown.sort("load_end")
+        origin,
+        destination,
+        commodity,
+        price_usd_per_t,
+        bound.filter(~arrived).sort("load_end"),
+        unknown.sort("load_end"),
+        bound.filter(arrived).sort("load_end"),
     )

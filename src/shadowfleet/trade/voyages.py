@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import numpy as np
@@ -499,12 +499,15 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
     return pl.concat(done, how="diagonal_relaxed")
 
 
-def build_shipments(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
+def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime | None = None) -> pl.DataFrame:
     """Every loading followed to its discharge (:data:`shadowfleet.schemas.SHIPMENTS`).
 
     Args:
         ops: From :func:`cargo_operations`.
         config: Trade configuration (declared commodities, load factor, hull shares).
+        data_end: The last time in the data: cargo of unknown size whose ship reached
+            its destination but was still there (within ``open_stop_margin_h``) when the
+            data end was not seen discharged (``destination_kind`` ``arrived``).
     """
     commodities = config.commodity_of()
     declared = list(commodities)
@@ -642,10 +645,20 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
         .map_elements(lambda s: json.dumps({k: v for k, v in s.items() if v is not None}), return_dtype=pl.String)
         .alias("evidence"),
     )
+    still_there = pl.lit(False)
+    if data_end is not None:
+        open_after = data_end - timedelta(hours=config.open_stop_margin_h)
+        still_there = (
+            (pl.col("method") == "load_factor")
+            & pl.col("discharge_end").is_not_null()
+            & (pl.col("discharge_end") >= pl.lit(open_after, dtype=pl.Datetime("us", "UTC")))
+        )
     out = out.with_columns(
         pl.col("origin_country").replace_strict(commodities, default="unspecified").alias("commodity"),
         pl.when(pl.col("destination_kind").is_null())
         .then(pl.lit("aboard"))
+        .when(still_there)
+        .then(pl.lit("arrived"))
         .otherwise(pl.col("destination_kind"))
         .alias("destination_kind"),
         pl.when(pl.col("via_vessels").is_null())
