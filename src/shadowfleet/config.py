@@ -875,6 +875,10 @@ class TradeConfig:
         lightship_share_tanker: The same for tankers (types 80-89).
         lightship_share_other: The same for every other type.
         constants_share: (low, mid, high) bunkers, water and stores over deadweight.
+        multi_port_loading_h: Calls at a declared origin's ports in a row, each within
+            this long of the one before, by a vessel whose draught tells nothing, are
+            one loading at several berths; further apart, separate loadings (a round
+            trip can hide its discharge in a silence), hours.
         open_stop_margin_h: A stop that ends this close to the end of the data had not
             ended: cargo of unknown size that reached it was not yet seen discharged
             (6 h: the AIS gap threshold), hours.
@@ -895,6 +899,7 @@ class TradeConfig:
     lightship_share_tanker: tuple[float, ...] = (0.12, 0.15, 0.18)
     lightship_share_other: tuple[float, ...] = (0.15, 0.30, 0.45)
     constants_share: tuple[float, ...] = (0.03, 0.05, 0.08)
+    multi_port_loading_h: float = 48.0
     open_stop_margin_h: float = 6.0
     registry_tpc_uncertainty: float = 0.03
     declared_commodities: tuple[str, ...] = ("KP:coal",)

@@ -528,21 +528,24 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
         & pl.col("length_m").is_not_null()
         & pl.col("beam_m").is_not_null()
     )
-    # A blind vessel's repeated calls at the origin's ports are one loading (the last).
-    blind = blind.with_columns(
-        (pl.col("country_iso2").shift(-1).over("vessel_id") == pl.col("country_iso2")).fill_null(False).alias("_again")
-    )
-    blind = blind.join(
+    # Calls at the origin's ports in a row, each beginning within `multi_port_loading_h`
+    # of the last one's end, are one loading made at several berths (the last stands).
+    following = (
         ops.select("vessel_id", "start_time", pl.col("country_iso2").alias("_c"), pl.col("kind").alias("_k"))
         .sort("vessel_id", "start_time")
         .with_columns(
             pl.col("_c").shift(-1).over("vessel_id").alias("_next_c"),
             pl.col("_k").shift(-1).over("vessel_id").alias("_next_k"),
-        ),
-        on=["vessel_id", "start_time"],
-        how="left",
-    ).filter(
-        ~((pl.col("_next_c") == pl.col("country_iso2")) & pl.col("_next_k").is_in(["port_visit", "dark_port_call"]))
+            pl.col("start_time").shift(-1).over("vessel_id").alias("_next_start"),
+        )
+    )
+    soon = pl.duration(seconds=round(config.multi_port_loading_h * 3600))
+    blind = blind.join(following, on=["vessel_id", "start_time"], how="left").filter(
+        ~(
+            (pl.col("_next_c") == pl.col("country_iso2"))
+            & pl.col("_next_k").is_in(["port_visit", "dark_port_call"])
+            & (pl.col("_next_start") - pl.col("end_time") <= soon)
+        ).fill_null(False)
     )
     blind = _with_load_factor(blind, config)
     loadings = pl.concat(
