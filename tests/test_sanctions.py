@@ -176,11 +176,12 @@ def test_screen_command_on_the_new_york_hour(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "not a sanctions list layout" in bad.output
 
 
-def test_run_ingests_detects_and_screens(tmp_path: Path) -> None:
+def test_run_ingests_detects_screens_and_estimates_trade(tmp_path: Path) -> None:
     store = tmp_path / "store"
     result = runner.invoke(app, ["run", str(NOAA_HOUR), "--store", str(store), "--list", str(EU), "-q"])
     assert result.exit_code == 0, result.output
-    assert "highest risk" in result.output
+    assert "highest risk" in result.output and "trade_flows" in result.output
+    assert Store(store).table_files("voyages") and Store(store).table_files("shipments")
     vessels = Store(store).scan("vessels").collect().sort("risk_score", descending=True)
     top = vessels.row(0, named=True)
     assert top["mmsi"] == 538002775 and top["risk_score"] == 60.0
