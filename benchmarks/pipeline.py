@@ -108,6 +108,7 @@ def child(positions_path: str, statics_path: str, stage: str) -> None:
             build_voyages,
             cargo_operations,
             cargo_stops,
+            hidden_intervals,
             vessel_hulls,
         )
 
@@ -118,6 +119,7 @@ def child(positions_path: str, statics_path: str, stage: str) -> None:
             vessel_hulls(result.identities),
             config.trade,
             config.draught.min_change_m,
+            hidden_intervals(found.events),
         )
         voyages = build_voyages(operations)
         shipments = build_shipments(operations, config.trade)

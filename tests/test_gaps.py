@@ -294,6 +294,35 @@ def test_dark_port_call_reachable_and_loaded() -> None:
     assert T0 + timedelta(hours=100) < call["start_time"] < call["end_time"] < T0 + timedelta(hours=220)
 
 
+def test_a_false_position_hides_a_call_as_a_silence_does() -> None:
+    speeds = fleet(n=4)
+    start = T0 + timedelta(hours=100)
+    hidden = {"true_before_lat": 38.4, "true_before_lon": 123.7, "true_after_lat": 38.5, "true_after_lon": 123.9}
+    spoof = make_events(
+        pl.DataFrame(
+            {
+                "event_type": ["spoofing", "spoofing"],
+                "subtype": ["speed_jump", "speed_jump"],
+                "vessel_id": ["V003", "V003"],
+                "mmsi": [412_000_003, 412_000_003],
+                "start_time": [start, start + timedelta(hours=300)],
+                "end_time": [start + timedelta(hours=120), start + timedelta(hours=420)],
+                # Broadcast from a Chinese anchorage meanwhile.
+                "lat": [38.93, 38.93],
+                "lon": [121.68, 121.68],
+                # The second jump has no true fix after it: nothing to infer from.
+                "details": [json.dumps(hidden), json.dumps({**hidden, "true_after_lat": None})],
+            }
+        ).with_columns(pl.col("start_time", "end_time").dt.replace_time_zone("UTC"))
+    )
+    calls = detect_dark_port_calls(spoof, speeds, _draught(4.0, 7.5), DarkPortCallConfig())
+    assert calls.height == 1
+    info = json.loads(calls["details"][0])
+    assert info["hidden_by"] == "spoofing" and info["country"] == "KP" and calls["subtype"][0] == "loaded"
+    gap = detect_dark_port_calls(_korea_bay_gap(120.0), speeds, _draught(4.0, 7.5), DarkPortCallConfig())
+    assert json.loads(gap["details"][0])["hidden_by"] == "ais_gap"
+
+
 def test_dark_port_call_needs_time_and_a_likely_switch_off() -> None:
     speeds = fleet(n=4)
     config = DarkPortCallConfig()

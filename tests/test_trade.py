@@ -26,6 +26,7 @@ from shadowfleet.trade.voyages import (
     build_voyages,
     cargo_operations,
     cargo_stops,
+    hidden_intervals,
     vessel_hulls,
 )
 
@@ -117,12 +118,14 @@ def pipeline(
     registry: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     trade = config or CONFIG.trade
+    frame = make_events(pl.DataFrame(events))
     ops = cargo_operations(
-        cargo_stops(make_events(pl.DataFrame(events))),
+        cargo_stops(frame),
         kept_draughts(conform(pl.DataFrame(declarations), DECLARATIONS), CONFIG.draught),
         vessel_hulls(conform(pl.DataFrame(identities), IDENTITIES), registry),
         trade,
         CONFIG.draught.min_change_m,
+        hidden_intervals(frame),
     )
     return ops, build_voyages(ops), build_shipments(ops, trade)
 
@@ -184,6 +187,42 @@ def test_a_ship_to_ship_transfer_moves_the_cargo_once() -> None:
     assert (row["origin_country"], row["destination_country"]) == ("KP", "CN")
     assert row["tonnes_mid"] == pytest.approx(cargo_from_draught(100.0, 16.0, 3.5, 6.5, 70, 6.5).mid)
     assert row["transfer_event_ids"] == ops.filter(pl.col("kind") == "encounter")["event_id"][0]
+
+
+def _dark_transfer_case(donor_dark: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """D loads at Nampo, meets R at sea with its AIS off (no encounter seen); R lands it in China."""
+    events = [
+        dark_call("D", 0, 60, "Nampo", "KP"),
+        {"event_type": "loitering", "subtype": "at_sea", "vessel_id": "R", "start_time": at(120),
+         "end_time": at(150), "lat": 21.0, "lon": 108.0},
+        {"event_type": "loitering", "subtype": "at_sea", "vessel_id": "D", "start_time": at(200),
+         "end_time": at(215), "lat": 22.0, "lon": 110.0},
+        visit("R", 200, 260, "FANGCHENG", "CN"),
+    ]  # fmt: skip
+    if donor_dark:
+        events.append(
+            {"event_type": "ais_gap", "subtype": "likely_deliberate", "vessel_id": "D", "start_time": at(100),
+             "end_time": at(190), "confidence": 0.9}
+        )  # fmt: skip
+    draughts = declared("D", (-48, 3.5), (70, 6.5), (218, 3.5)) + declared("R", (-48, 2.5), (152, 5.5), (262, 2.5))
+    for row in draughts:  # D's laden draught was last heard when it went dark
+        if row["vessel_id"] == "D" and row["draught_m"] == 6.5:
+            row["end_time"] = at(100)
+    return events, draughts, [hull("D"), hull("R", 100.0, 16.0)]
+
+
+def test_a_transfer_made_while_the_donor_was_dark_is_paired() -> None:
+    ops, _, shipments = pipeline(*_dark_transfer_case(donor_dark=True))
+    keyed = ops.filter(pl.col("transfer_key").is_not_null())
+    assert sorted(keyed["vessel_id"]) == ["D", "R"] and keyed["transfer_key"].n_unique() == 1
+    assert shipments.height == 1
+    row = shipments.row(0, named=True)
+    assert (row["loaded_by"], row["carrier"], row["pattern"]) == ("D", "R", "ship_to_ship")
+    assert (row["origin_country"], row["destination_country"]) == ("KP", "CN")
+    # Seen from both sides the donor was visible: no pairing, the receiver's cargo has no origin.
+    ops, _, shipments = pipeline(*_dark_transfer_case(donor_dark=False))
+    assert ops["transfer_key"].is_null().all()
+    assert shipments.filter(pl.col("destination_country") == "CN")["origin_country"].to_list() == [None]
 
 
 def test_a_receiver_whose_donor_was_not_seen_loading_has_cargo_of_unknown_origin() -> None:

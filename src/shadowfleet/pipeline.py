@@ -258,16 +258,18 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
 
     counts: list[SpoofingReport] = []
     runs, periods, declared = result.runs, result.mmsi_periods, result.declarations
+    spoofs = timed("spoofing", "spoofing", spoofing)
     parts = [
         timed("identity", "identity events", lambda: detect_identity_changes(runs, periods, fixes, config.identity)),
         timed("identity", "identity events", lambda: detect_identity_anomalies(runs, periods, fixes, config.identity)),
-        timed("spoofing", "spoofing", spoofing),
+        spoofs,
     ]
     gaps = timed("gaps", "gaps", lambda: detect_gaps(positions, config.gap, config.areas))
+    hidden = pl.concat([conform(gaps, EVENTS), conform(spoofs, EVENTS)])
     calls = timed(
         "dark_port_calls",
         "dark port calls",
-        lambda: detect_dark_port_calls(gaps, positions, declared, config.dark_port_call),
+        lambda: detect_dark_port_calls(hidden, positions, declared, config.dark_port_call),
     )
     visits = timed("port_visits", "port visits", lambda: detect_port_visits(positions, config.port_visit))
     parts += [

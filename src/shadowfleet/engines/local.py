@@ -21,7 +21,14 @@ from shadowfleet.store.catalog import refresh_catalog
 from shadowfleet.store.lake import Store
 from shadowfleet.trade.flows import TradeEstimate, estimate_trade, trade_flows
 from shadowfleet.trade.registry import load_registry
-from shadowfleet.trade.voyages import build_shipments, build_voyages, cargo_operations, cargo_stops, vessel_hulls
+from shadowfleet.trade.voyages import (
+    build_shipments,
+    build_voyages,
+    cargo_operations,
+    cargo_stops,
+    hidden_intervals,
+    vessel_hulls,
+)
 
 
 def _quiet(_: str) -> None:
@@ -228,7 +235,12 @@ def run_estimate(
     hulls = vessel_hulls(identities, registry)
     stops = cargo_stops(events)
     operations = cargo_operations(
-        stops, kept_draughts(declarations, config.draught), hulls, trade, config.draught.min_change_m
+        stops,
+        kept_draughts(declarations, config.draught),
+        hulls,
+        trade,
+        config.draught.min_change_m,
+        hidden_intervals(events),
     )
     voyages = build_voyages(operations)
     data_end = store.scan("positions").select(pl.col("timestamp").max()).collect().item()

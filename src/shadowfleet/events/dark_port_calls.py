@@ -106,30 +106,73 @@ def _draughts(gaps: pl.DataFrame, declarations: pl.DataFrame, config: DarkPortCa
     return gaps.join(before, on="_gap", how="left").join(after, on="_gap", how="left")
 
 
+def _hidden_intervals(events: pl.DataFrame, config: DarkPortCallConfig) -> pl.DataFrame:
+    """Intervals in which the AIS did not show where a vessel was.
+
+    Closed ``ais_gap`` events at least ``min_gap_confidence`` likely to be switch-offs
+    (not ``in_port``), and ``speed_jump`` spoofing pieces whose true positions on both
+    sides are known: a vessel broadcasting a false position is as hidden as a silent
+    one (confidence 1: the positions were physically impossible).
+
+    Returns:
+        ``event_id, hidden_by, vessel_id, mmsi, start_time, end_time, lat, lon,
+        end_lat, end_lon, duration_h, confidence``.
+    """
+    gaps = events.filter(
+        (pl.col("event_type") == "ais_gap")
+        & pl.col("end_time").is_not_null()
+        & (pl.col("confidence") >= config.min_gap_confidence)
+        & (pl.col("subtype") != "in_port")
+    )
+    decoded = [json.loads(text) for text in gaps["details"].to_list()]
+    silences = gaps.with_columns(
+        pl.lit("ais_gap").alias("hidden_by"),
+        *(pl.Series(name, [d.get(name) for d in decoded], dtype=pl.Float64) for name in _GAP_FIELDS),
+    )
+    spoofs = events.filter((pl.col("event_type") == "spoofing") & (pl.col("subtype") == "speed_jump"))
+    fields = {
+        "true_before_lat": "lat",
+        "true_before_lon": "lon",
+        "true_after_lat": "end_lat",
+        "true_after_lon": "end_lon",
+    }
+    decoded = [json.loads(text) if text else {} for text in spoofs["details"].to_list()]
+    false_positions = (
+        spoofs.drop("lat", "lon")
+        .with_columns(
+            pl.lit("spoofing").alias("hidden_by"),
+            pl.lit(1.0).alias("confidence"),
+            ((pl.col("end_time") - pl.col("start_time")).dt.total_seconds() / 3600.0).alias("duration_h"),
+            *(pl.Series(name, [d.get(key) for d in decoded], dtype=pl.Float64) for key, name in fields.items()),
+        )
+        .drop_nulls(["lat", "lon", "end_lat", "end_lon"])
+    )
+    columns = [
+        "event_id", "hidden_by", "vessel_id", "mmsi", "start_time", "end_time", "lat", "lon", "end_lat", "end_lon",
+        "duration_h", "confidence",
+    ]  # fmt: skip
+    return pl.concat([silences.select(columns), false_positions.select(columns)]).filter(
+        pl.col("vessel_id").is_not_null()
+    )
+
+
 def detect_dark_port_calls(
     gap_events: pl.DataFrame, positions: pl.DataFrame, declarations: pl.DataFrame, config: DarkPortCallConfig
 ) -> pl.DataFrame:
     """``dark_port_call`` events (see the module notes).
 
     Args:
-        gap_events: ``ais_gap`` events (others are ignored).
+        gap_events: ``ais_gap`` and ``spoofing`` events (others are ignored): the
+            intervals in which the vessel's position was not shown.
         positions: Segmented positions with ``vessel_id`` and ``sog_kn`` (for speeds).
         declarations: The ``declarations`` table (declared draughts over time).
         config: Dark port call configuration.
     """
-    gaps = gap_events.filter(
-        (pl.col("event_type") == "ais_gap")
-        & pl.col("end_time").is_not_null()
-        & (pl.col("confidence") >= config.min_gap_confidence)
-        & (pl.col("subtype") != "in_port")
-    )
+    gaps = _hidden_intervals(gap_events, config)
     ports = _sanctioned_ports()
     if gaps.is_empty() or ports.is_empty():
         return make_events(pl.DataFrame())
-    decoded = [json.loads(text) for text in gaps["details"].to_list()]
-    gaps = gaps.with_row_index("_gap").with_columns(
-        *(pl.Series(name, [d.get(name) for d in decoded], dtype=pl.Float64) for name in _GAP_FIELDS)
-    )
+    gaps = gaps.with_row_index("_gap")
     gaps = gaps.join(_speeds(positions, gaps["vessel_id"], config), on="vessel_id", how="left").with_columns(
         pl.col("speed_kn").fill_null(config.default_speed_kn).clip(config.min_speed_kn, config.max_speed_kn)
     )
@@ -204,6 +247,7 @@ def detect_dark_port_calls(
         (pl.col("confidence") * call_odds / (1.0 + call_odds)).round(4).alias("confidence"),
         details(
             gap_event_id=pl.col("event_id"),
+            hidden_by=pl.col("hidden_by"),
             gap_confidence=pl.col("confidence"),
             country=pl.col("_country"),
             reachable_ports=pl.col("reachable_ports"),

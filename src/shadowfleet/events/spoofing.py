@@ -284,49 +284,68 @@ def detect_speed_jumps(
     if first.size == 0:
         return make_events(pl.DataFrame()), SpoofingReport(jumps=int(jump.sum()), glitches=int(glitch.sum()))
     begin = positions[first]
-    events = pl.DataFrame(
-        {
-            "event_type": "spoofing",
-            "subtype": "speed_jump",
-            "vessel_id": begin["vessel_id"],
-            "mmsi": begin["mmsi"],
-            "start_time": begin["timestamp"],
-            "end_time": positions[last]["timestamp"],
-            "lat": begin["lat"],
-            "lon": begin["lon"],
-            "kind": kind,
-            "jump_m": np.round(distance[jump_at]),
-            "jump_s": np.round(dt[jump_at], 1),
-            "implied_speed_kn": np.round(distance[jump_at] / np.maximum(dt[jump_at], 1.0) / KNOT_M_PER_S, 1),
-            "from_lat": np.round(lat[jump_at - 1], 5),
-            "from_lon": np.round(lon[jump_at - 1], 5),
-            "positions": last - first + 1,
-            "beyond_reach_share": np.round(np.concatenate([far_share[false_rows], far_share[piece[run_first]]]), 3),
-        }
-    ).select(
-        "event_type",
-        "subtype",
-        "vessel_id",
-        "mmsi",
-        "start_time",
-        "end_time",
-        "lat",
-        "lon",
-        details(
-            **{
-                c: pl.col(c)
-                for c in (
-                    "kind",
-                    "jump_m",
-                    "jump_s",
-                    "implied_speed_kn",
-                    "from_lat",
-                    "from_lon",
-                    "positions",
-                    "beyond_reach_share",
-                )
+    # Where the vessel truly was around a false piece: the fixes next to it on the same
+    # MMSI (a hidden interval, as a silence is, for the dark-port-call inference).
+    is_piece = np.concatenate([np.ones(false_rows.size, dtype=bool), np.zeros(run_first.size, dtype=bool)])
+    prev_row = np.maximum(first - 1, 0)
+    next_row = np.minimum(last + 1, n - 1)
+    has_prev = is_piece & (first > 0) & same[first]
+    has_next = is_piece & (last + 1 < n) & same[next_row]
+    events = (
+        pl.DataFrame(
+            {
+                "event_type": "spoofing",
+                "subtype": "speed_jump",
+                "vessel_id": begin["vessel_id"],
+                "mmsi": begin["mmsi"],
+                "start_time": begin["timestamp"],
+                "end_time": positions[last]["timestamp"],
+                "lat": begin["lat"],
+                "lon": begin["lon"],
+                "kind": kind,
+                "jump_m": np.round(distance[jump_at]),
+                "jump_s": np.round(dt[jump_at], 1),
+                "implied_speed_kn": np.round(distance[jump_at] / np.maximum(dt[jump_at], 1.0) / KNOT_M_PER_S, 1),
+                "from_lat": np.round(lat[jump_at - 1], 5),
+                "from_lon": np.round(lon[jump_at - 1], 5),
+                "positions": last - first + 1,
+                "beyond_reach_share": np.round(np.concatenate([far_share[false_rows], far_share[piece[run_first]]]), 3),
+                "true_before_lat": np.where(has_prev, np.round(lat[prev_row], 5), np.nan),
+                "true_before_lon": np.where(has_prev, np.round(lon[prev_row], 5), np.nan),
+                "true_after_lat": np.where(has_next, np.round(lat[next_row], 5), np.nan),
+                "true_after_lon": np.where(has_next, np.round(lon[next_row], 5), np.nan),
             }
-        ),
+        )
+        .with_columns(pl.col("^true_.*$").fill_nan(None))
+        .select(
+            "event_type",
+            "subtype",
+            "vessel_id",
+            "mmsi",
+            "start_time",
+            "end_time",
+            "lat",
+            "lon",
+            details(
+                **{
+                    c: pl.col(c)
+                    for c in (
+                        "kind",
+                        "jump_m",
+                        "jump_s",
+                        "implied_speed_kn",
+                        "from_lat",
+                        "from_lon",
+                        "positions",
+                        "beyond_reach_share",
+                        "true_before_lat",
+                        "true_before_lon",
+                        "true_after_lat",
+                        "true_after_lon",
+                    )
+                }
+            ),
+        )
     )
     return make_events(events), SpoofingReport(jumps=int(jump.sum()), glitches=int(glitch.sum()))
 

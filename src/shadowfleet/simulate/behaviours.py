@@ -407,7 +407,9 @@ class Fleet:
         arrival, departure = voyager.call(
             port, hull.speed_kn, float(rng.uniform(0.3, 3.0)) * DAY, float(rng.uniform(2.0, 5.0)) * DAY, tonnes, "coal"
         )
-        if dark and not spoofer:
+        if dark:
+            # Hidden by silence, or by a false position broadcast meanwhile: either way
+            # the AIS did not show the call.
             voyager.record(
                 "dark_port_call",
                 port.berth.name,
@@ -417,6 +419,7 @@ class Fleet:
                 lon=port.berth.lon,
                 port=port,
                 deliberate=True,
+                details={"hidden_by": "spoofing" if spoofer else "ais_gap"},
             )
         if dark:
             point = self.world.sea_point(self.scenario.switch_off, min_shore_m=15_000.0)

@@ -48,6 +48,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.config import TradeConfig
+from shadowfleet.geo.distance import haversine_m
 from shadowfleet.schemas import SHIPMENTS, VOYAGES, conform
 from shadowfleet.trade.cargo import (
     block_coefficients,
@@ -68,6 +69,7 @@ STOP_PRECEDENCE: Final[dict[str, int]] = {
     "dark_port_call": 2,
     "loitering": 3,
     "ais_gap": 4,
+    "spoofed": 5,
 }
 """Where stops overlap, the lower number stands."""
 
@@ -163,6 +165,31 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
     stops = pl.concat([visits, dark_calls, encounters, at_sea]).filter(
         pl.col("start_time").is_not_null() & pl.col("end_time").is_not_null()
     )
+    # Positions broadcast while a vessel was spoofing are not where it was: a stop built
+    # from them (mostly inside a spoofing interval) has no trusted place, and gives way
+    # to any other stop, such as the dark port call inferred over that interval.
+    spoofs = ev.filter(pl.col("event_type") == "spoofing").select(
+        "vessel_id", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e")
+    )
+    overlap_s = (pl.min_horizontal("end_time", "_e") - pl.max_horizontal("start_time", "_s")).dt.total_seconds()
+    spoofed = (
+        stops.filter(pl.col("kind") != "dark_port_call")
+        .select("vessel_id", "event_id", "start_time", "end_time")
+        .join(spoofs, on="vessel_id")
+        .filter(overlap_s >= 0.5 * (pl.col("end_time") - pl.col("start_time")).dt.total_seconds())
+        .select("vessel_id", "event_id", pl.lit(True).alias("_spoofed"))
+        .unique()
+    )
+    flagged = pl.col("_spoofed").fill_null(False)
+    stops = stops.join(spoofed, on=["vessel_id", "event_id"], how="left").with_columns(
+        pl.when(flagged).then(pl.lit("spoofed")).otherwise(pl.col("kind")).alias("kind"),
+        pl.when(flagged).then(pl.lit(None, pl.String)).otherwise(pl.col("port_name")).alias("port_name"),
+        pl.when(flagged).then(pl.lit(None, pl.String)).otherwise(pl.col("country_iso2")).alias("country_iso2"),
+        pl.when(flagged)
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col("partner_vessel_id"))
+        .alias("partner_vessel_id"),
+    )
     stops = stops.with_columns(pl.col("kind").replace_strict(STOP_PRECEDENCE, return_dtype=pl.Int8).alias("_rank"))
     # A stop inside (or overlapping) a more specific one of the same vessel is that one.
     pairs = stops.select("vessel_id", "event_id", "start_time", "end_time", "_rank").join(
@@ -180,29 +207,12 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
         .select("vessel_id", "event_id")
         .unique()
     )
-    stops = stops.join(covered, on=["vessel_id", "event_id"], how="anti").select(_STOP_COLUMNS)
-    # Positions broadcast while a vessel was spoofing are not where it was: a stop
-    # mostly inside a spoofing interval has no trusted place.
-    spoofs = ev.filter(pl.col("event_type") == "spoofing").select(
-        "vessel_id", pl.col("start_time").alias("_s"), pl.col("end_time").alias("_e")
+    return (
+        stops.join(covered, on=["vessel_id", "event_id"], how="anti")
+        .select(_STOP_COLUMNS)
+        .unique(["vessel_id", "event_id"])
+        .sort("vessel_id", "start_time", "end_time")
     )
-    overlap_s = (pl.min_horizontal("end_time", "_e") - pl.max_horizontal("start_time", "_s")).dt.total_seconds()
-    spoofed = (
-        stops.select("vessel_id", "event_id", "start_time", "end_time")
-        .join(spoofs, on="vessel_id")
-        .filter(overlap_s >= 0.5 * (pl.col("end_time") - pl.col("start_time")).dt.total_seconds())
-        .select("vessel_id", "event_id", pl.lit(True).alias("_spoofed"))
-        .unique()
-    )
-    stops = stops.join(spoofed, on=["vessel_id", "event_id"], how="left").with_columns(
-        pl.when(pl.col("_spoofed")).then(pl.lit("spoofed")).otherwise(pl.col("kind")).alias("kind"),
-        pl.when(pl.col("_spoofed")).then(pl.lit(None, pl.String)).otherwise(pl.col("port_name")).alias("port_name"),
-        pl.when(pl.col("_spoofed"))
-        .then(pl.lit(None, pl.String))
-        .otherwise(pl.col("country_iso2"))
-        .alias("country_iso2"),
-    )
-    return stops.select(_STOP_COLUMNS).unique(["vessel_id", "event_id"]).sort("vessel_id", "start_time", "end_time")
 
 
 def vessel_hulls(identities: pl.DataFrame, registry: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -246,13 +256,20 @@ def vessel_hulls(identities: pl.DataFrame, registry: pl.DataFrame | None = None)
 
 
 def _draught_as_of(frame: pl.DataFrame, time_column: str, draughts: pl.DataFrame, name: str) -> pl.DataFrame:
-    """The declared draught in force at ``time_column`` (last one begun at or before it)."""
+    """The declared draught in force at ``time_column`` (last one begun at or before it).
+
+    Also when that value was first (``{name}_from``) and last (``{name}_to``) heard.
+    """
     return (
         frame.sort(time_column)
         .join_asof(
-            draughts.select("vessel_id", pl.col("start_time").alias("_declared"), pl.col("draught_m").alias(name)).sort(
-                "_declared"
-            ),
+            draughts.select(
+                "vessel_id",
+                pl.col("start_time").alias("_declared"),
+                pl.col("draught_m").alias(name),
+                pl.col("start_time").alias(f"{name}_from"),
+                pl.col("end_time").alias(f"{name}_to"),
+            ).sort("_declared"),
             left_on=time_column,
             right_on="_declared",
             by="vessel_id",
@@ -263,12 +280,25 @@ def _draught_as_of(frame: pl.DataFrame, time_column: str, draughts: pl.DataFrame
     )
 
 
+def hidden_intervals(events: pl.DataFrame) -> pl.DataFrame:
+    """When each vessel's position was hidden: closed likely-deliberate gaps and spoofing.
+
+    Returns:
+        ``vessel_id, start_time, end_time``.
+    """
+    return events.filter(
+        ((pl.col("event_type") == "ais_gap") & (pl.col("subtype") == "likely_deliberate"))
+        | (pl.col("event_type") == "spoofing")
+    ).select(pl.col("vessel_id").cast(pl.String), "start_time", pl.col("end_time").fill_null(pl.col("start_time")))
+
+
 def cargo_operations(
     stops: pl.DataFrame,
     draughts: pl.DataFrame,
     hulls: pl.DataFrame,
     config: TradeConfig,
     min_change_m: float,
+    hidden: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Draught before and after each stop, the operation and its tonnes (see module notes).
 
@@ -278,6 +308,8 @@ def cargo_operations(
         hulls: From :func:`vessel_hulls`.
         config: Trade configuration.
         min_change_m: A change at least this large is cargo moved, metres.
+        hidden: :func:`hidden_intervals` of the events, to pair transfers made while
+            the giving ship was dark (none paired without it).
 
     Returns:
         The stops with ``draught_before_m, draught_after_m, operation`` (``load``,
@@ -330,7 +362,8 @@ def cargo_operations(
         pl.when(usable).then(pl.col("draught_after_m") > laden_line).alias("laden_after"),
         pl.when(usable).then(pl.col("draught_before_m") <= laden_line).alias("_from_ballast"),
     ).sort("vessel_id", "start_time")
-    return _draught_tonnes(ops, config)
+    ops = _draught_tonnes(ops, config)
+    return _pair_dark_transfers(ops, hidden, config)
 
 
 def _draught_tonnes(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
@@ -427,9 +460,9 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
 
     ``starts`` has ``shipment_id, vessel_id, sink_set, time``, the tonnes, the method
     and the origin country. One as-of join per hand-over, never a loop over rows: each
-    round finds every open shipment's next sink on its carrier; a sink at an encounter
-    passes the cargo to the other vessel, whose load there (when its draught showed
-    one) measures it.
+    round finds every open shipment's next sink on its carrier; a sink at a transfer (an
+    encounter, or a pair made while the giving ship was dark) passes the cargo to the
+    other vessel, whose load there (when its draught showed one) measures it.
     """
     sink_columns = sinks.select(
         "vessel_id",
@@ -437,6 +470,7 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
         pl.col("start_time").alias("_sink_start"),
         pl.col("end_time").alias("_sink_end"),
         pl.col("event_id").alias("_sink_event"),
+        pl.col("transfer_key").alias("_transfer"),
         pl.col("kind").alias("_sink_kind"),
         pl.col("partner_vessel_id").alias("_partner"),
         pl.col("port_name").alias("_sink_port"),
@@ -446,9 +480,10 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
         pl.col("tonnes_mid").alias("_sink_mid"),
         pl.col("tonnes_high").alias("_sink_high"),
     ).sort("_sink_start")
-    received = ops.filter(pl.col("kind") == "encounter").select(
+    received = ops.filter(pl.col("transfer_key").is_not_null()).select(
         pl.col("vessel_id").alias("_partner"),
-        pl.col("event_id").alias("_sink_event"),
+        pl.col("transfer_key").alias("_transfer"),
+        pl.col("end_time").alias("_recv_end"),
         pl.col("operation").alias("_recv_op"),
         pl.col("draught_usable").alias("_recv_usable"),
         pl.col("tonnes_low").alias("_recv_low"),
@@ -468,7 +503,7 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
             strategy="forward",
             check_sortedness=False,
         )
-        at_meeting = (pl.col("_sink_kind") == "encounter") & pl.col("_partner").is_not_null()
+        at_meeting = pl.col("_transfer").is_not_null() & pl.col("_partner").is_not_null()
         handed = found.filter(at_meeting)
         done.append(found.filter(~at_meeting.fill_null(False)))
         if handed.is_empty():
@@ -476,7 +511,7 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
         if hop == MAX_TRANSFERS:
             done.append(handed)
             break
-        handed = handed.join(received, on=["_partner", "_sink_event"], how="left")
+        handed = handed.join(received, on=["_partner", "_transfer"], how="left")
         measured_here = (pl.col("_recv_op") == "load") & (
             pl.col("tonnes_mid").is_null() | (pl.col("method") == "load_factor")
         )
@@ -487,13 +522,14 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
             .then(pl.lit("measured"))
             .otherwise(pl.lit("blind"))
             .alias("sink_set"),
-            pl.col("_sink_end").alias("time"),
+            # From the receiver's side of the transfer on (a dark transfer's two stops differ).
+            pl.coalesce("_recv_end", "_sink_end").alias("time"),
             pl.when(measured_here).then(pl.col("_recv_low")).otherwise(pl.col("tonnes_low")).alias("tonnes_low"),
             pl.when(measured_here).then(pl.col("_recv_mid")).otherwise(pl.col("tonnes_mid")).alias("tonnes_mid"),
             pl.when(measured_here).then(pl.col("_recv_high")).otherwise(pl.col("tonnes_high")).alias("tonnes_high"),
             pl.when(measured_here).then(pl.lit("draught_transfer")).otherwise(pl.col("method")).alias("method"),
             "origin_country",
-            pl.col("via_event_ids").list.concat(pl.concat_list(pl.col("_sink_event"))),
+            pl.col("via_event_ids").list.concat(pl.concat_list(pl.col("_transfer"))),
             pl.col("via_vessel_ids").list.concat(pl.concat_list(pl.col("_partner"))),
         )
     return pl.concat(done, how="diagonal_relaxed")
@@ -513,7 +549,10 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
     declared = list(commodities)
     places = ("port_visit", "dark_port_call", "loitering", "ais_gap", "spoofed")
     measured = ops.filter(
-        (pl.col("operation") == "load") & pl.col("kind").is_in(places) & pl.col("tonnes_mid").is_not_null()
+        (pl.col("operation") == "load")
+        & pl.col("kind").is_in(places)
+        & pl.col("tonnes_mid").is_not_null()
+        & pl.col("transfer_key").is_null()
     )
     # Loadings of unknown size at a declared origin: calls by vessels that never update
     # their draught, and dark calls with no change declared (a crew hiding its call
@@ -555,7 +594,7 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
         ],
         how="diagonal_relaxed",
     )
-    received = ops.filter((pl.col("operation") == "load") & (pl.col("kind") == "encounter"))
+    received = ops.filter((pl.col("operation") == "load") & pl.col("transfer_key").is_not_null())
     starts = loadings.select(
         _stable_id("S", "vessel_id", "event_id").alias("shipment_id"),
         "vessel_id",
@@ -569,11 +608,12 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
     )
     sinks = _sinks(ops, declared)
     followed = _follow(starts, ops, sinks)
-    # Loads at encounters no followed cargo arrived in: cargo of unknown origin.
+    # Loads at transfers no followed cargo arrived in: cargo of unknown origin.
     arrived = followed.select(
-        pl.col("via_event_ids").list.last().alias("event_id"), pl.col("via_vessel_ids").list.last().alias("vessel_id")
+        pl.col("via_event_ids").list.last().alias("transfer_key"),
+        pl.col("via_vessel_ids").list.last().alias("vessel_id"),
     )
-    orphan = received.join(arrived.drop_nulls(), on=["vessel_id", "event_id"], how="anti")
+    orphan = received.join(arrived.drop_nulls(), on=["vessel_id", "transfer_key"], how="anti")
     if not orphan.is_empty():
         more = orphan.select(
             _stable_id("S", "vessel_id", "event_id").alias("shipment_id"),
@@ -672,6 +712,95 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
     return conform(out, SHIPMENTS).sort("load_start", "shipment_id")
 
 
+def _pair_dark_transfers(ops: pl.DataFrame, hidden: pl.DataFrame | None, config: TradeConfig) -> pl.DataFrame:
+    """Give every transfer a key: an encounter its event id; a dark transfer a pair's.
+
+    A **dark transfer**: one ship's draught fell and another's rose at sea (loitering,
+    a silence, a spoofed stretch; no encounter seen), the windows in which the two
+    changes happened (from the old value last heard to the new one first heard)
+    overlap, the giving ship's position was hidden (a deliberate silence or spoofing)
+    during that overlap, the two stops lie within ``dark_transfer_max_km``, and the
+    tonnes agree (the low-high bands overlap). Each load pairs with its closest
+    discharge in tonnes and only when that discharge's closest load is it (mutual best).
+    """
+    keyed = ops.with_columns(pl.when(pl.col("kind") == "encounter").then(pl.col("event_id")).alias("transfer_key"))
+    if hidden is None or hidden.is_empty():
+        return keyed
+    at_sea = ["loitering", "ais_gap", "spoofed"]
+    window = [
+        "vessel_id",
+        "event_id",
+        "lat",
+        "lon",
+        "tonnes_low",
+        "tonnes_mid",
+        "tonnes_high",
+        pl.col("draught_before_m_to").alias("window_start"),
+        pl.col("draught_after_m_from").alias("window_end"),
+    ]
+    candidates = keyed.filter(
+        pl.col("kind").is_in(at_sea) & pl.col("partner_vessel_id").is_null() & pl.col("tonnes_mid").is_not_null()
+    )
+    gives = candidates.filter(pl.col("operation") == "discharge").select(window)
+    takes = candidates.filter(pl.col("operation") == "load").select(window)
+    if gives.is_empty() or takes.is_empty():
+        return keyed
+    pairs = gives.join_where(
+        takes,
+        pl.col("vessel_id") != pl.col("vessel_id_right"),
+        pl.col("window_start") <= pl.col("window_end_right"),
+        pl.col("window_start_right") <= pl.col("window_end"),
+        pl.col("tonnes_low") <= pl.col("tonnes_high_right"),
+        pl.col("tonnes_low_right") <= pl.col("tonnes_high"),
+    ).with_columns(
+        pl.max_horizontal("window_start", "window_start_right").alias("_from"),
+        pl.min_horizontal("window_end", "window_end_right").alias("_to"),
+    )
+    if pairs.is_empty():
+        return keyed
+    distance = haversine_m(
+        pairs["lat"].to_numpy(), pairs["lon"].to_numpy(), pairs["lat_right"].to_numpy(), pairs["lon_right"].to_numpy()
+    )
+    pairs = pairs.with_columns(pl.Series("_distance_m", distance)).filter(
+        pl.col("_distance_m") <= config.dark_transfer_max_km * 1000.0
+    )
+    dark = (
+        pairs.select("event_id", "event_id_right", "vessel_id", "_from", "_to")
+        .join(hidden.rename({"start_time": "_hs", "end_time": "_he"}), on="vessel_id")
+        .filter((pl.col("_hs") < pl.col("_to")) & (pl.col("_he") > pl.col("_from")))
+        .select("event_id", "event_id_right")
+        .unique()
+    )
+    pairs = pairs.join(dark, on=["event_id", "event_id_right"]).with_columns(
+        (pl.col("tonnes_mid") / pl.col("tonnes_mid_right")).log().abs().alias("_misfit")
+    )
+    best_give = pl.col("_misfit") == pl.col("_misfit").min().over("event_id")
+    best_take = pl.col("_misfit") == pl.col("_misfit").min().over("event_id_right")
+    chosen = pairs.filter(best_give & best_take).unique("event_id").unique("event_id_right")
+    if chosen.is_empty():
+        return keyed
+    chosen = chosen.with_columns(_stable_id("T", "event_id", "event_id_right").alias("_key"))
+    sides = pl.concat(
+        [
+            chosen.select("vessel_id", "event_id", "_key", pl.col("vessel_id_right").alias("_partner")),
+            chosen.select(
+                pl.col("vessel_id_right").alias("vessel_id"),
+                pl.col("event_id_right").alias("event_id"),
+                "_key",
+                pl.col("vessel_id").alias("_partner"),
+            ),
+        ]
+    )
+    return (
+        keyed.join(sides, on=["vessel_id", "event_id"], how="left")
+        .with_columns(
+            pl.coalesce("transfer_key", "_key").alias("transfer_key"),
+            pl.coalesce("partner_vessel_id", "_partner").alias("partner_vessel_id"),
+        )
+        .drop("_key", "_partner")
+    )
+
+
 def _sinks(ops: pl.DataFrame, origins: list[str]) -> pl.DataFrame:
     """Where cargo leaves a ship, in two sets.
 
@@ -679,15 +808,15 @@ def _sinks(ops: pl.DataFrame, origins: list[str]) -> pl.DataFrame:
     in which the other vessel loaded. ``blind`` (cargo of unknown size): the next
     encounter, discharge, or call at a port outside the declared origins.
     """
-    partner_loaded = ops.filter((pl.col("kind") == "encounter") & (pl.col("operation") == "load")).select(
-        pl.col("partner_vessel_id").alias("vessel_id"), "event_id", pl.lit(True).alias("_partner_loaded")
+    partner_loaded = ops.filter(pl.col("transfer_key").is_not_null() & (pl.col("operation") == "load")).select(
+        pl.col("partner_vessel_id").alias("vessel_id"), "transfer_key", pl.lit(True).alias("_partner_loaded")
     )
-    marked = ops.join(partner_loaded, on=["vessel_id", "event_id"], how="left").with_columns(
+    marked = ops.join(partner_loaded, on=["vessel_id", "transfer_key"], how="left").with_columns(
         pl.col("_partner_loaded").fill_null(False)
     )
     measured = marked.filter((pl.col("operation") == "discharge") | pl.col("_partner_loaded"))
     blind = marked.filter(
-        (pl.col("kind") == "encounter")
+        pl.col("transfer_key").is_not_null()
         | (pl.col("operation") == "discharge")
         | (pl.col("kind").is_in(["port_visit", "dark_port_call"]) & ~pl.col("country_iso2").is_in(origins))
     )
