@@ -116,6 +116,7 @@ def pipeline(
     identities: list[dict[str, Any]],
     config: TradeConfig | None = None,
     registry: pl.DataFrame | None = None,
+    fixes: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     trade = config or CONFIG.trade
     frame = make_events(pl.DataFrame(events))
@@ -126,6 +127,7 @@ def pipeline(
         trade,
         CONFIG.draught.min_change_m,
         hidden_intervals(frame),
+        fixes,
     )
     return ops, build_voyages(ops), build_shipments(ops, trade)
 
@@ -223,6 +225,23 @@ def test_a_transfer_made_while_the_donor_was_dark_is_paired() -> None:
     ops, _, shipments = pipeline(*_dark_transfer_case(donor_dark=False))
     assert ops["transfer_key"].is_null().all()
     assert shipments.filter(pl.col("destination_country") == "CN")["origin_country"].to_list() == [None]
+
+
+@pytest.mark.parametrize(("apart_deg", "paired"), [(0.01, True), (0.5, False)])
+def test_a_meeting_too_sparsely_heard_for_an_encounter_is_paired(apart_deg: float, paired: bool) -> None:
+    # Both ships visible, heard only every few hours: one fix each near hour 150, together or 50 km apart.
+    fixes = pl.DataFrame(
+        {
+            "vessel_id": ["R", "D", "D"],
+            "timestamp": [at(150), at(151), at(60)],
+            "lat": [21.0, 21.0 + apart_deg, 39.0],
+            "lon": [108.0, 108.0, 125.0],
+        }
+    )
+    ops, _, shipments = pipeline(*_dark_transfer_case(donor_dark=False), fixes=fixes)
+    assert ops["transfer_key"].is_not_null().sum() == (2 if paired else 0)
+    bound = shipments.filter(pl.col("destination_country") == "CN")
+    assert bound["origin_country"].to_list() == (["KP"] if paired else [None])
 
 
 def test_a_receiver_whose_donor_was_not_seen_loading_has_cargo_of_unknown_origin() -> None:

@@ -879,10 +879,15 @@ class TradeConfig:
             this long of the one before, by a vessel whose draught tells nothing, are
             one loading at several berths; further apart, separate loadings (a round
             trip can hide its discharge in a silence), hours.
-        dark_transfer_max_km: A fall of one ship's draught and a rise of another's at sea
-            pair as a transfer made while the giver was dark only when their stops lie
-            within this distance, km (a day's steaming at 12 kn: the giver's stop is
-            where it was next seen, not where it met the receiver).
+        transfer_speed_kn: A ship giving cargo unseen must have been able to sail between
+            the receiver's stop and its own at this speed (with a day's slack): a
+            laden coaster's top speed, knots.
+        transfer_near_km: Two ships seen this close during the overlap of their draught
+            changes, with fixes at most ``transfer_margin_h`` apart, met (500 m at the
+            same instant is the encounter rule; drifting together at < 1 kn, fixes
+            hours apart lie a few km apart), km.
+        transfer_margin_h: Tolerance on the change windows and between the two
+            ships' fixes, hours.
         open_stop_margin_h: A stop that ends this close to the end of the data had not
             ended: cargo of unknown size that reached it was not yet seen discharged
             (6 h: the AIS gap threshold), hours.
@@ -904,7 +909,9 @@ class TradeConfig:
     lightship_share_other: tuple[float, ...] = (0.15, 0.30, 0.45)
     constants_share: tuple[float, ...] = (0.03, 0.05, 0.08)
     multi_port_loading_h: float = 48.0
-    dark_transfer_max_km: float = 550.0
+    transfer_speed_kn: float = 15.0
+    transfer_near_km: float = 10.0
+    transfer_margin_h: float = 3.0
     open_stop_margin_h: float = 6.0
     registry_tpc_uncertainty: float = 0.03
     declared_commodities: tuple[str, ...] = ("KP:coal",)

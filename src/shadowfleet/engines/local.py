@@ -27,6 +27,7 @@ from shadowfleet.trade.voyages import (
     cargo_operations,
     cargo_stops,
     hidden_intervals,
+    vessel_fixes,
     vessel_hulls,
 )
 
@@ -234,6 +235,12 @@ def run_estimate(
     identities = store.scan("identities").collect()
     hulls = vessel_hulls(identities, registry)
     stops = cargo_stops(events)
+    # Fixes of the vessels stopped at sea only (candidates for an unseen transfer).
+    at_sea = stops.filter(pl.col("kind").is_in(["loitering", "ais_gap", "spoofed"]))["vessel_id"].unique()
+    mmsis = identities.filter(pl.col("vessel_id").cast(pl.String).is_in(at_sea.implode()))["mmsi"].unique()
+    positions = (
+        store.scan("positions").filter(pl.col("mmsi").is_in(mmsis.implode())).select("mmsi", "timestamp", "lat", "lon")
+    ).collect()
     operations = cargo_operations(
         stops,
         kept_draughts(declarations, config.draught),
@@ -241,6 +248,7 @@ def run_estimate(
         trade,
         config.draught.min_change_m,
         hidden_intervals(events),
+        vessel_fixes(positions, identities),
     )
     voyages = build_voyages(operations)
     data_end = store.scan("positions").select(pl.col("timestamp").max()).collect().item()

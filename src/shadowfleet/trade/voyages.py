@@ -48,7 +48,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.config import TradeConfig
-from shadowfleet.geo.distance import haversine_m
+from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
 from shadowfleet.schemas import SHIPMENTS, VOYAGES, conform
 from shadowfleet.trade.cargo import (
     block_coefficients,
@@ -299,6 +299,7 @@ def cargo_operations(
     config: TradeConfig,
     min_change_m: float,
     hidden: pl.DataFrame | None = None,
+    fixes: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Draught before and after each stop, the operation and its tonnes (see module notes).
 
@@ -309,7 +310,10 @@ def cargo_operations(
         config: Trade configuration.
         min_change_m: A change at least this large is cargo moved, metres.
         hidden: :func:`hidden_intervals` of the events, to pair transfers made while
-            the giving ship was dark (none paired without it).
+            the giving ship was dark (none paired without it or ``fixes``).
+        fixes: ``vessel_id, timestamp, lat, lon`` of the vessels stopped at sea
+            (:func:`vessel_fixes`), to pair transfers the encounter detector missed
+            between sparse fixes.
 
     Returns:
         The stops with ``draught_before_m, draught_after_m, operation`` (``load``,
@@ -363,7 +367,7 @@ def cargo_operations(
         pl.when(usable).then(pl.col("draught_before_m") <= laden_line).alias("_from_ballast"),
     ).sort("vessel_id", "start_time")
     ops = _draught_tonnes(ops, config)
-    return _pair_dark_transfers(ops, hidden, config)
+    return _pair_dark_transfers(ops, hidden, fixes, config)
 
 
 def _draught_tonnes(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
@@ -712,24 +716,31 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
     return conform(out, SHIPMENTS).sort("load_start", "shipment_id")
 
 
-def _pair_dark_transfers(ops: pl.DataFrame, hidden: pl.DataFrame | None, config: TradeConfig) -> pl.DataFrame:
-    """Give every transfer a key: an encounter its event id; a dark transfer a pair's.
+def _pair_dark_transfers(
+    ops: pl.DataFrame, hidden: pl.DataFrame | None, fixes: pl.DataFrame | None, config: TradeConfig
+) -> pl.DataFrame:
+    """Give every transfer a key: an encounter its event id; an unseen transfer a pair's.
 
-    A **dark transfer**: one ship's draught fell and another's rose at sea (loitering,
-    a silence, a spoofed stretch; no encounter seen), the windows in which the two
-    changes happened (from the old value last heard to the new one first heard)
-    overlap, the giving ship's position was hidden (a deliberate silence or spoofing)
-    during that overlap, the two stops lie within ``dark_transfer_max_km``, and the
-    tonnes agree (the low-high bands overlap). Each load pairs with its closest
-    discharge in tonnes and only when that discharge's closest load is it (mutual best).
+    An **unseen transfer**: one ship's draught fell and another's rose at sea
+    (loitering, a silence, a spoofed stretch; no encounter seen), the windows in which
+    the two changes happened (from the old value last heard to the new one first
+    heard) overlap, the giver could sail between the two stops in the time between
+    them at ``transfer_speed_kn`` (a day's slack), the tonnes agree
+    (the low-high bands overlap), and during the overlap (± ``transfer_margin_h``)
+    either the giving ship's position was hidden (a deliberate silence or spoofing) or
+    the two were seen within ``transfer_near_km`` of each other (fixes at most
+    ``transfer_margin_h`` apart: an encounter too sparsely heard for the encounter
+    detector). Each load pairs with its closest discharge in tonnes and only when that
+    discharge's closest load is it (mutual best).
     """
     keyed = ops.with_columns(pl.when(pl.col("kind") == "encounter").then(pl.col("event_id")).alias("transfer_key"))
-    if hidden is None or hidden.is_empty():
+    if (hidden is None or hidden.is_empty()) and (fixes is None or fixes.is_empty()):
         return keyed
     at_sea = ["loitering", "ais_gap", "spoofed"]
     window = [
         "vessel_id",
         "event_id",
+        "start_time",
         "lat",
         "lon",
         "tonnes_low",
@@ -761,16 +772,22 @@ def _pair_dark_transfers(ops: pl.DataFrame, hidden: pl.DataFrame | None, config:
     distance = haversine_m(
         pairs["lat"].to_numpy(), pairs["lon"].to_numpy(), pairs["lat_right"].to_numpy(), pairs["lon_right"].to_numpy()
     )
+    apart_h = (pl.col("start_time") - pl.col("start_time_right")).dt.total_seconds().abs() / 3600.0 + 24.0
     pairs = pairs.with_columns(pl.Series("_distance_m", distance)).filter(
-        pl.col("_distance_m") <= config.dark_transfer_max_km * 1000.0
+        pl.col("_distance_m") <= config.transfer_speed_kn * KNOT_M_PER_S * 3600.0 * apart_h
     )
-    dark = (
-        pairs.select("event_id", "event_id_right", "vessel_id", "_from", "_to")
-        .join(hidden.rename({"start_time": "_hs", "end_time": "_he"}), on="vessel_id")
-        .filter((pl.col("_hs") < pl.col("_to")) & (pl.col("_he") > pl.col("_from")))
-        .select("event_id", "event_id_right")
-        .unique()
-    )
+    margin = timedelta(hours=config.transfer_margin_h)
+    evidence = []
+    if hidden is not None and not hidden.is_empty():
+        evidence.append(
+            pairs.select("event_id", "event_id_right", "vessel_id", "_from", "_to")
+            .join(hidden.rename({"start_time": "_hs", "end_time": "_he"}), on="vessel_id")
+            .filter((pl.col("_hs") < pl.col("_to") + margin) & (pl.col("_he") > pl.col("_from") - margin))
+            .select("event_id", "event_id_right")
+        )
+    if fixes is not None and not fixes.is_empty():
+        evidence.append(_seen_together(pairs, fixes, config))
+    dark = pl.concat(evidence).unique()
     pairs = pairs.join(dark, on=["event_id", "event_id_right"]).with_columns(
         (pl.col("tonnes_mid") / pl.col("tonnes_mid_right")).log().abs().alias("_misfit")
     )
@@ -798,6 +815,66 @@ def _pair_dark_transfers(ops: pl.DataFrame, hidden: pl.DataFrame | None, config:
             pl.coalesce("partner_vessel_id", "_partner").alias("partner_vessel_id"),
         )
         .drop("_key", "_partner")
+    )
+
+
+def _seen_together(pairs: pl.DataFrame, fixes: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
+    """Candidate pairs whose ships were seen within ``transfer_near_km`` during the overlap."""
+    margin = timedelta(hours=config.transfer_margin_h)
+    windows = pairs.select(
+        "event_id",
+        "event_id_right",
+        pl.col("vessel_id").alias("_giver"),
+        pl.col("vessel_id_right").alias("_taker"),
+        (pl.col("_from") - margin).alias("_w0"),
+        (pl.col("_to") + margin).alias("_w1"),
+    )
+    inside = (pl.col("timestamp") >= pl.col("_w0")) & (pl.col("timestamp") <= pl.col("_w1"))
+    given = windows.join(fixes.rename({"vessel_id": "_giver"}), on="_giver").filter(inside)
+    taken = (
+        windows.select("event_id", "event_id_right", "_taker", "_w0", "_w1")
+        .join(fixes.rename({"vessel_id": "_taker", "lat": "_lat", "lon": "_lon"}), on="_taker")
+        .filter(inside)
+        .select("event_id", "event_id_right", "timestamp", "_lat", "_lon")
+    )
+    if given.is_empty() or taken.is_empty():
+        return pairs.select("event_id", "event_id_right").head(0)
+    near = (
+        given.sort("timestamp")
+        .join_asof(
+            taken.sort("timestamp"),
+            on="timestamp",
+            by=["event_id", "event_id_right"],
+            strategy="nearest",
+            tolerance=margin,
+            check_sortedness=False,
+        )
+        .drop_nulls("_lat")
+    )
+    distance = haversine_m(
+        near["lat"].to_numpy(), near["lon"].to_numpy(), near["_lat"].to_numpy(), near["_lon"].to_numpy()
+    )
+    return (
+        near.with_columns(pl.Series("_m", distance))
+        .filter(pl.col("_m") <= config.transfer_near_km * 1000.0)
+        .select("event_id", "event_id_right")
+        .unique()
+    )
+
+
+def vessel_fixes(positions: pl.DataFrame, identities: pl.DataFrame) -> pl.DataFrame:
+    """``vessel_id`` of each ``mmsi, timestamp, lat, lon`` fix, from the identity periods."""
+    periods = identities.select(pl.col("vessel_id").cast(pl.String), "mmsi", "valid_from", "valid_to").sort(
+        "valid_from"
+    )
+    return (
+        positions.select("mmsi", "timestamp", "lat", "lon")
+        .sort("timestamp")
+        .join_asof(
+            periods, left_on="timestamp", right_on="valid_from", by="mmsi", strategy="backward", check_sortedness=False
+        )
+        .filter(pl.col("vessel_id").is_not_null() & (pl.col("timestamp") <= pl.col("valid_to")))
+        .select("vessel_id", "timestamp", "lat", "lon")
     )
 
 
