@@ -101,28 +101,14 @@ def child(positions_path: str, statics_path: str, stage: str) -> None:
         report["events"] = found.events.height
         report["detectors_s"] = {k: round(v, 2) for k, v in found.timings_s.items()}
         # The trade stage (voyages, shipments, flows) on what detect found.
-        from shadowfleet.events.draught import kept_draughts
         from shadowfleet.trade.flows import trade_flows
-        from shadowfleet.trade.voyages import (
-            build_shipments,
-            build_voyages,
-            cargo_operations,
-            cargo_stops,
-            hidden_intervals,
-            vessel_hulls,
-        )
+        from shadowfleet.trade.voyages import sea_stop_vessels, trade_tables
 
         started = time.perf_counter()
-        operations = cargo_operations(
-            cargo_stops(found.events),
-            kept_draughts(result.declarations, config.draught),
-            vessel_hulls(result.identities),
-            config.trade,
-            config.draught.min_change_m,
-            hidden_intervals(found.events),
+        at_sea = positions.filter(pl.col("vessel_id").cast(pl.String).is_in(sea_stop_vessels(found.events).implode()))
+        voyages, shipments, _ = trade_tables(
+            found.events, result.declarations, result.identities, config.draught, config.trade, positions=at_sea
         )
-        voyages = build_voyages(operations)
-        shipments = build_shipments(operations, config.trade)
         trade_flows(shipments)
         report["trade_s"] = round(time.perf_counter() - started, 2)
         report["detect_s"] = round(tracks_s + time.perf_counter() - detect_started, 2)

@@ -11,7 +11,6 @@ import polars as pl
 from shadowfleet.config import Config
 from shadowfleet.errors import StoreError
 from shadowfleet.events.areas import load_areas
-from shadowfleet.events.draught import kept_draughts
 from shadowfleet.pipeline import Progress, build_tracks, detect_events, tracks_table, working_positions
 from shadowfleet.risk.score import band, score_vessels
 from shadowfleet.sanctions.lists import ListLoad, load_list, merge_entries
@@ -21,15 +20,7 @@ from shadowfleet.store.catalog import refresh_catalog
 from shadowfleet.store.lake import Store
 from shadowfleet.trade.flows import TradeEstimate, estimate_trade, trade_flows
 from shadowfleet.trade.registry import load_registry
-from shadowfleet.trade.voyages import (
-    build_shipments,
-    build_voyages,
-    cargo_operations,
-    cargo_stops,
-    hidden_intervals,
-    vessel_fixes,
-    vessel_hulls,
-)
+from shadowfleet.trade.voyages import sea_stop_vessels, trade_tables
 
 
 def _quiet(_: str) -> None:
@@ -231,28 +222,20 @@ def run_estimate(
         prices[commodity] = price
     registry = load_registry(registry_path) if registry_path else None
     events = store.scan("events").collect()
-    declarations = store.scan("declarations").collect()
     identities = store.scan("identities").collect()
-    hulls = vessel_hulls(identities, registry)
-    stops = cargo_stops(events)
     # Fixes of the vessels stopped at sea only (candidates for an unseen transfer).
-    at_sea = stops.filter(pl.col("kind").is_in(["loitering", "ais_gap", "spoofed"]))["vessel_id"].unique()
-    mmsis = identities.filter(pl.col("vessel_id").cast(pl.String).is_in(at_sea.implode()))["mmsi"].unique()
-    positions = (
-        store.scan("positions").filter(pl.col("mmsi").is_in(mmsis.implode())).select("mmsi", "timestamp", "lat", "lon")
-    ).collect()
-    operations = cargo_operations(
-        stops,
-        kept_draughts(declarations, config.draught),
-        hulls,
+    at_sea = identities.filter(pl.col("vessel_id").cast(pl.String).is_in(sea_stop_vessels(events).implode()))
+    positions = store.scan("positions").filter(pl.col("mmsi").is_in(at_sea["mmsi"].unique().implode()))
+    voyages, shipments, hulls = trade_tables(
+        events,
+        store.scan("declarations").collect(),
+        identities,
+        config.draught,
         trade,
-        config.draught.min_change_m,
-        hidden_intervals(events),
-        vessel_fixes(positions, identities),
+        registry=registry,
+        positions=positions.select("mmsi", "timestamp", "lat", "lon").collect(),
+        data_end=store.scan("positions").select(pl.col("timestamp").max()).collect().item(),
     )
-    voyages = build_voyages(operations)
-    data_end = store.scan("positions").select(pl.col("timestamp").max()).collect().item()
-    shipments = build_shipments(operations, trade, data_end)
     flows = trade_flows(shipments, prices)
     with store.writing():
         store.replace_tables({"voyages": voyages, "shipments": shipments, "trade_flows": flows})

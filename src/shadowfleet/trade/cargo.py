@@ -129,7 +129,6 @@ def draught_difference(
     after_m: Array,
     max_draught_m: Array,
     blocks: tuple[Array, Array, Array],
-    scale: tuple[float, float] = (1.0, 1.0),
 ) -> tuple[Array, Array, Array]:
     """Tonnes moved between two declared draughts (positive: loaded): low, mid, high.
 
@@ -141,7 +140,6 @@ def draught_difference(
         max_draught_m: Design (or deepest declared) draughts, metres; raised to the
             deeper of the two plus half the resolution where needed.
         blocks: (low, mid, high) block coefficients.
-        scale: (low, high) factors on the extremes (a registry TPC's uncertainty).
 
     Returns:
         Interval arithmetic over each draught ± half its resolution and the block
@@ -163,10 +161,7 @@ def draught_difference(
         ]
         + [mid]
     )
-    low, high = corners.min(axis=0), corners.max(axis=0)
-    low = np.where(low > 0, low * scale[0], low * scale[1])
-    high = np.where(high > 0, high * scale[1], high * scale[0])
-    return low, mid, high
+    return corners.min(axis=0), mid, corners.max(axis=0)
 
 
 def cargo_from_draught(

@@ -39,7 +39,6 @@ call inferred has no destination (``unknown``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -47,9 +46,11 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from shadowfleet.config import TradeConfig
+from shadowfleet.config import DraughtConfig, TradeConfig
+from shadowfleet.events.draught import kept_draughts
 from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
 from shadowfleet.schemas import SHIPMENTS, VOYAGES, conform
+from shadowfleet.tracks.segment import stable_id
 from shadowfleet.trade.cargo import (
     block_coefficients,
     block_from_tpc,
@@ -107,26 +108,39 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
         stops overlapping a more specific one.
     """
     ev = events.with_columns(pl.col("vessel_id").cast(pl.String), pl.col("other_vessel_id").cast(pl.String))
-    base = [pl.col("event_id"), pl.col("start_time"), pl.col("end_time"), pl.col("lat"), pl.col("lon")]
-    visits = ev.filter(pl.col("event_type") == "port_visit").select(
-        "vessel_id",
-        pl.lit("port_visit").alias("kind"),
-        *base,
-        "confidence",
-        "port_name",
-        _json_field("country_iso2").alias("country_iso2"),
-        pl.lit(None, pl.String).alias("partner_vessel_id"),
+    no_text = pl.lit(None, pl.String)
+
+    def stop(frame: pl.DataFrame, kind: pl.Expr, port: pl.Expr, country: pl.Expr, partner: pl.Expr) -> pl.DataFrame:
+        return frame.select(
+            "vessel_id",
+            kind.alias("kind"),
+            "event_id",
+            "start_time",
+            "end_time",
+            "lat",
+            "lon",
+            "confidence",
+            port.alias("port_name"),
+            country.alias("country_iso2"),
+            partner.alias("partner_vessel_id"),
+        )
+
+    of_type = pl.col("event_type")
+    visits = stop(
+        ev.filter(of_type == "port_visit"),
+        pl.lit("port_visit"),
+        pl.col("port_name"),
+        _json_field("country_iso2"),
+        no_text,
     )
-    dark_calls = ev.filter(pl.col("event_type") == "dark_port_call").select(
-        "vessel_id",
-        pl.lit("dark_port_call").alias("kind"),
-        *base,
-        "confidence",
-        "port_name",
-        _json_field("country").alias("country_iso2"),
-        pl.lit(None, pl.String).alias("partner_vessel_id"),
+    dark_calls = stop(
+        ev.filter(of_type == "dark_port_call"),
+        pl.lit("dark_port_call"),
+        pl.col("port_name"),
+        _json_field("country"),
+        no_text,
     )
-    meetings = ev.filter(pl.col("event_type") == "encounter")
+    meetings = ev.filter(of_type == "encounter")
     both_sides = pl.concat(
         [
             meetings.select("vessel_id", pl.col("other_vessel_id").alias("partner_vessel_id"), "event_id"),
@@ -135,33 +149,15 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
             ),
         ]
     ).join(meetings.select("event_id", "start_time", "end_time", "lat", "lon", "confidence"), on="event_id")
-    encounters = both_sides.filter(
-        pl.col("vessel_id").is_not_null() & pl.col("partner_vessel_id").is_not_null()
-    ).select(
-        "vessel_id",
-        pl.lit("encounter").alias("kind"),
-        *base,
-        "confidence",
-        pl.lit(None, pl.String).alias("port_name"),
-        pl.lit(None, pl.String).alias("country_iso2"),
-        "partner_vessel_id",
+    encounters = stop(
+        both_sides.filter(pl.col("vessel_id").is_not_null() & pl.col("partner_vessel_id").is_not_null()),
+        pl.lit("encounter"),
+        no_text,
+        no_text,
+        pl.col("partner_vessel_id"),
     )
-    at_sea = ev.filter(
-        (pl.col("event_type") == "loitering")
-        | (
-            (pl.col("event_type") == "ais_gap")
-            & (pl.col("subtype") == "likely_deliberate")
-            & pl.col("end_time").is_not_null()
-        )
-    ).select(
-        "vessel_id",
-        pl.col("event_type").alias("kind"),
-        *base,
-        "confidence",
-        pl.lit(None, pl.String).alias("port_name"),
-        pl.lit(None, pl.String).alias("country_iso2"),
-        pl.lit(None, pl.String).alias("partner_vessel_id"),
-    )
+    deliberate = (of_type == "ais_gap") & (pl.col("subtype") == "likely_deliberate") & pl.col("end_time").is_not_null()
+    at_sea = stop(ev.filter((of_type == "loitering") | deliberate), of_type, no_text, no_text, no_text)
     stops = pl.concat([visits, dark_calls, encounters, at_sea]).filter(
         pl.col("start_time").is_not_null() & pl.col("end_time").is_not_null()
     )
@@ -418,9 +414,9 @@ def _draught_tonnes(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
 
 
 def _stable_id(prefix: str, *columns: str) -> pl.Expr:
-    """A content-hash id of columns (SHA-256, 16 hex, as event ids): the same in every run."""
+    """A content-hash id of columns (:func:`shadowfleet.tracks.segment.stable_id`)."""
     return pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="|").map_elements(
-        lambda text: prefix + hashlib.sha256(text.encode()).hexdigest()[:16], return_dtype=pl.String
+        lambda text: stable_id(prefix, text), return_dtype=pl.String
     )
 
 
@@ -949,3 +945,59 @@ def _with_load_factor(blind: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
     return blind.with_columns(
         pl.Series("tonnes_low", low), pl.Series("tonnes_mid", mid), pl.Series("tonnes_high", high)
     )
+
+
+def sea_stop_vessels(events: pl.DataFrame) -> pl.Series:
+    """Vessels with a stop at sea (loitering, a deliberate silence, spoofing).
+
+    The only ones whose fixes :func:`trade_tables` needs, to pair unseen transfers.
+    """
+    return (
+        events.filter(
+            pl.col("event_type").is_in(["loitering", "spoofing"])
+            | ((pl.col("event_type") == "ais_gap") & (pl.col("subtype") == "likely_deliberate"))
+        )["vessel_id"]
+        .cast(pl.String)
+        .drop_nulls()
+        .unique()
+    )
+
+
+def trade_tables(
+    events: pl.DataFrame,
+    declarations: pl.DataFrame,
+    identities: pl.DataFrame,
+    draught: DraughtConfig,
+    trade: TradeConfig,
+    *,
+    registry: pl.DataFrame | None = None,
+    positions: pl.DataFrame | None = None,
+    data_end: datetime | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The whole trade stage: stops, cargo operations, voyages and shipments.
+
+    Args:
+        events: The ``events`` table.
+        declarations: The ``declarations`` table.
+        identities: The ``identities`` table.
+        draught: Draught configuration (noise rules, minimum change).
+        trade: Trade configuration.
+        registry: A ship registry (:func:`shadowfleet.trade.registry.load_registry`).
+        positions: ``mmsi, timestamp, lat, lon`` of (at least) the
+            :func:`sea_stop_vessels`, to pair transfers seen only in sparse fixes.
+        data_end: The last time in the data (see :func:`build_shipments`).
+
+    Returns:
+        ``voyages``, ``shipments`` and the hulls used (:func:`vessel_hulls`).
+    """
+    hulls = vessel_hulls(identities, registry)
+    operations = cargo_operations(
+        cargo_stops(events),
+        kept_draughts(declarations, draught),
+        hulls,
+        trade,
+        draught.min_change_m,
+        hidden_intervals(events),
+        vessel_fixes(positions, identities) if positions is not None else None,
+    )
+    return build_voyages(operations), build_shipments(operations, trade, data_end), hulls
