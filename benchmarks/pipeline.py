@@ -105,7 +105,8 @@ def child(positions_path: str, statics_path: str, stage: str) -> None:
         from shadowfleet.trade.voyages import sea_stop_vessels, trade_tables
 
         started = time.perf_counter()
-        at_sea = positions.filter(pl.col("vessel_id").cast(pl.String).is_in(sea_stop_vessels(found.events).implode()))
+        sea = result.identities.filter(pl.col("vessel_id").is_in(sea_stop_vessels(found.events).implode()))
+        at_sea = positions.filter(pl.col("mmsi").is_in(sea["mmsi"].unique().implode()))
         voyages, shipments, _ = trade_tables(
             found.events, result.declarations, result.identities, config.draught, config.trade, positions=at_sea
         )
