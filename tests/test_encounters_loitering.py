@@ -230,6 +230,10 @@ def test_a_silence_in_port_is_evidence_and_the_exit_has_hysteresis() -> None:
     visits = _events(rows).filter(pl.col("event_type") == "port_visit")
     assert visits["confidence"].to_list() == [1.0]  # entry, port gap, exit
     assert json.loads(visits["details"][0])["confidence_level"] == 4
+    assert json.loads(visits["details"][0])["exited"] is True
+    # The data end while it is still in port: the visit's end is its last fix.
+    still_in = _events(rows[:20]).filter(pl.col("event_type") == "port_visit")
+    assert json.loads(still_in["details"][0])["exited"] is False
 
 
 @pytest.mark.parametrize(("away_h", "visits"), [(0.5, 1), (3.0, 2)])

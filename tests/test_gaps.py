@@ -339,3 +339,62 @@ def test_dark_port_call_needs_time_and_a_likely_switch_off() -> None:
     assert detect_dark_port_calls(far, speeds, _draught(4.0, 7.5), config).is_empty()
     with pytest.raises(ConfigError):
         DarkPortCallConfig(prior_call=1.0)
+
+
+def test_coming_back_under_another_mmsi_is_evidence_of_a_switch_off() -> None:
+    # Where silences of a day and a half are ordinary, the same silence with the
+    # transmitter reprogrammed to another MMSI during it is not.
+    frame = fleet(step_h=30.0, days=20, silences={3: (300.0, 336.0)})
+    back_as_another = (pl.col("vessel_id") == "V003") & (pl.col("timestamp") >= T0 + timedelta(hours=336))
+    renamed = frame.with_columns(pl.when(back_as_another).then(667_000_003).otherwise(pl.col("mmsi")).alias("mmsi"))
+
+    def the_silence(events: pl.DataFrame) -> pl.DataFrame:
+        return events.filter(
+            (pl.col("vessel_id") == "V003")
+            & (pl.col("start_time") >= T0 + timedelta(hours=290))
+            & (pl.col("start_time") <= T0 + timedelta(hours=300))
+        )
+
+    config = GapConfig()
+    same = the_silence(detect_gaps(frame, config))
+    changed = the_silence(detect_gaps(renamed, config))
+    assert same.height == changed.height == 1
+    assert detail(same, "identity_changed") is False and detail(changed, "identity_changed") is True
+    assert detail(changed, "end_mmsi") == 667_000_003
+    p = detail(changed, "p_silent_if_on")
+    prior = config.prior_deliberate
+    assert changed["confidence"][0] == pytest.approx(
+        prior / (prior + (1 - prior) * p / config.identity_change_ratio), abs=1e-3
+    )
+    assert changed["confidence"][0] > same["confidence"][0]
+    with pytest.raises(ConfigError):
+        GapConfig(identity_change_ratio=0.5)
+
+
+def test_a_draught_declared_after_the_next_port_call_is_that_calls() -> None:
+    speeds = fleet(n=4)
+    gap = _korea_bay_gap(120.0)  # silent from hour 100 to 220
+    # 4.0 m in force until hour 229, 7.5 m declared from 230: after a 4 h port visit
+    # that began when the vessel reappeared.
+    draughts = _draught(4.0, 7.5).with_columns(
+        pl.when(pl.col("draught_m") == 4.0)
+        .then(pl.lit(T0 + timedelta(hours=229)).dt.replace_time_zone("UTC"))
+        .otherwise(pl.col("end_time"))
+        .alias("end_time")
+    )
+    visits = make_events(
+        pl.DataFrame(
+            {
+                "event_type": ["port_visit"],
+                "vessel_id": ["V003"],
+                "start_time": [T0 + timedelta(hours=220)],
+                "end_time": [T0 + timedelta(hours=224)],
+            }
+        ).with_columns(pl.col("start_time", "end_time").dt.replace_time_zone("UTC"))
+    )
+    config = DarkPortCallConfig()
+    alone = detect_dark_port_calls(gap, speeds, draughts, config)
+    assert alone["subtype"].to_list() == ["loaded"]  # read 48 h after the silence
+    called = detect_dark_port_calls(gap, speeds, draughts, config, visits)
+    assert called["subtype"].to_list() == ["no_draught_change"]
+    assert called["confidence"][0] == pytest.approx(0.99 * config.prior_call, abs=1e-3)

@@ -528,6 +528,11 @@ class GapConfig:
             gap, days.
         prior_deliberate: Prior probability that a gap was a switch-off (before the
             reception evidence).
+        identity_change_ratio: Likelihood ratio of a vessel coming back from a silence
+            under another MMSI, switched off against unheard: an ordinary ship's MMSI
+            changes with its flag, once in years (well under 1 % of silences of days),
+            while evaders are reported re-emerging under new identities; 10 is a
+            deliberately conservative ratio (Jeffreys' "strong" evidence).
         deliberate_confidence: A gap scored at least this is ``likely_deliberate``.
         outage_cell_deg: Other vessels last heard by terrestrial stations are compared
             in cells this large during the same window, degrees (a station reaches
@@ -551,6 +556,7 @@ class GapConfig:
     credible_level: float = 0.9
     own_days: float = 7.0
     prior_deliberate: float = 0.05
+    identity_change_ratio: float = 10.0
     deliberate_confidence: float = 0.5
     outage_cell_deg: float = 3.0
     satellite_outage_cell_deg: float = 15.0
@@ -574,6 +580,8 @@ class GapConfig:
             raise ConfigError("[gap] prior_deliberate and deliberate_confidence must be in (0, 1)")
         if not 0.5 <= self.credible_level < 1:
             raise ConfigError("[gap] credible_level must be in [0.5, 1)")
+        if self.identity_change_ratio < 1:
+            raise ConfigError("[gap] identity_change_ratio must be at least 1")
         if self.shrink_windows < 0 or self.own_days < 0 or self.port_area_m < 0 or self.area_near_m < 0:
             raise ConfigError("[gap] shrink_windows, own_days and distances must not be negative")
 
@@ -597,6 +605,10 @@ class DarkPortCallConfig:
         max_speed_kn: Upper bound on the plausible speed, knots.
         draught_after_h: The draught after the gap is the one in force this long after
             it, hours (crews update the draught hours after sailing).
+        next_call_grace_h: When the vessel reaches a port visit sooner, the draught
+            after the gap is the one in force this long after arriving there (at most
+            half the visit): a change declared once it has worked cargo in another port
+            is that port's (as the trade stage's ``arrival_grace_h``), hours.
         min_draught_change_m: A change at least this large is cargo moved, metres.
         prior_call: Prior probability that a switch-off that could include a call at a
             sanctioned port did.
@@ -615,6 +627,7 @@ class DarkPortCallConfig:
     min_speed_kn: float = 5.0
     max_speed_kn: float = 25.0
     draught_after_h: float = 48.0
+    next_call_grace_h: float = 6.0
     min_draught_change_m: float = 0.5
     prior_call: float = 0.5
     draught_change_odds: float = 4.0
@@ -627,6 +640,7 @@ class DarkPortCallConfig:
             raise ConfigError("[dark_port_call] need 0 < min_speed_kn <= default_speed_kn <= max_speed_kn")
         if (
             self.min_stay_h < 0
+            or self.next_call_grace_h < 0
             or self.speed_margin <= 0
             or self.draught_change_odds <= 0
             or self.draught_unchanged_odds <= 0
@@ -891,6 +905,10 @@ class TradeConfig:
         open_stop_margin_h: A stop that ends this close to the end of the data had not
             ended: cargo of unknown size that reached it was not yet seen discharged
             (6 h: the AIS gap threshold), hours.
+        reappearance_port_km: A vessel that ends a deliberate silence this close to a
+            port or anchorage of the gazetteer (and is not then seen calling there)
+            reappeared in its approaches: cargo of unknown size it carried into the
+            silence ends there (the 10 km used for anchorages throughout), km.
         registry_tpc_uncertainty: Relative uncertainty of a registry's tonnes per
             centimetre (its value at the design draught stands for the whole range).
         declared_commodities: ``COUNTRY:commodity`` declarations: cargo loaded in that
@@ -913,6 +931,7 @@ class TradeConfig:
     transfer_near_km: float = 10.0
     transfer_margin_h: float = 3.0
     open_stop_margin_h: float = 6.0
+    reappearance_port_km: float = 10.0
     registry_tpc_uncertainty: float = 0.03
     declared_commodities: tuple[str, ...] = ("KP:coal",)
 
@@ -932,6 +951,8 @@ class TradeConfig:
             raise ConfigError("[trade] arrival_grace_h and min_draught_range_m must not be negative")
         if not 0 < self.laden_share < 1:
             raise ConfigError("[trade] laden_share must be in (0, 1)")
+        if self.reappearance_port_km < 0:
+            raise ConfigError("[trade] reappearance_port_km must not be negative")
         if not 0 <= self.registry_tpc_uncertainty < 1:
             raise ConfigError("[trade] registry_tpc_uncertainty must be in [0, 1)")
         for declaration in self.declared_commodities:

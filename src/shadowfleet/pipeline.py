@@ -266,12 +266,12 @@ def detect_events(result: TrackResult, config: Config, progress: Progress = _qui
     ]
     gaps = timed("gaps", "gaps", lambda: detect_gaps(positions, config.gap, config.areas))
     hidden = pl.concat([conform(gaps, EVENTS), conform(spoofs, EVENTS)])
+    visits = timed("port_visits", "port visits", lambda: detect_port_visits(positions, config.port_visit))
     calls = timed(
         "dark_port_calls",
         "dark port calls",
-        lambda: detect_dark_port_calls(hidden, positions, declared, config.dark_port_call),
+        lambda: detect_dark_port_calls(hidden, positions, declared, config.dark_port_call, visits),
     )
-    visits = timed("port_visits", "port visits", lambda: detect_port_visits(positions, config.port_visit))
     parts += [
         gaps,
         calls,

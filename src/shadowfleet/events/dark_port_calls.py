@@ -15,7 +15,9 @@ and every port of a sanctioned state in the gazetteer:
 * **Cargo.** Loading or discharging changes the draught. The draught declared before
   the gap is compared with the one in force ``draught_after_h`` after it (crews update
   the draught hours after sailing, so the first report after the gap often still
-  carries the old value): a
+  carries the old value), or ``next_call_grace_h`` after arriving at the next port
+  visit if that comes first (at most half the visit: a change declared after the
+  vessel has worked cargo in another port is that port's): a
   change of at least ``min_draught_change_m`` multiplies the odds of a call by
   ``draught_change_odds``; an unchanged draught (both declared) multiplies them by
   ``draught_unchanged_odds``; no declaration leaves them as they are.
@@ -79,11 +81,45 @@ def _speeds(positions: pl.DataFrame, vessels: pl.Series, config: DarkPortCallCon
     )
 
 
-def _draughts(gaps: pl.DataFrame, declarations: pl.DataFrame, config: DarkPortCallConfig) -> pl.DataFrame:
-    """Declared draught before each gap and the one in force ``draught_after_h`` after it."""
+def _draughts(
+    gaps: pl.DataFrame, declarations: pl.DataFrame, config: DarkPortCallConfig, port_visits: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Declared draught before each gap and the one in force after it (see the module notes)."""
     draughts = declarations.filter(pl.col("field") == "draught_m").select(
         "vessel_id", "draught_m", "start_time", "end_time"
     )
+    # When the draught after the gap is read: `draught_after_h` after it, or shortly
+    # after arriving at the next port visit, whichever comes first.
+    read_at = pl.col("end_time") + timedelta(hours=config.draught_after_h)
+    if port_visits is not None and not port_visits.is_empty():
+        visits = port_visits.select(
+            pl.col("vessel_id").cast(gaps.schema["vessel_id"]),
+            pl.col("start_time").alias("_visit_start"),
+            (
+                pl.col("start_time")
+                + pl.duration(
+                    seconds=pl.min_horizontal(
+                        pl.lit(config.next_call_grace_h * 3600.0),
+                        (pl.col("end_time") - pl.col("start_time")).dt.total_seconds() / 2.0,
+                    ).clip(0.0)
+                )
+            ).alias("_visit_read"),
+        ).sort("_visit_start")
+        gaps = (
+            gaps.sort("end_time")
+            .join_asof(
+                visits,
+                left_on="end_time",
+                right_on="_visit_start",
+                by="vessel_id",
+                strategy="forward",
+                check_sortedness=False,
+            )
+            .with_columns(pl.min_horizontal(read_at, pl.col("_visit_read")).alias("_read_at"))
+            .drop("_visit_start", "_visit_read")
+        )
+    else:
+        gaps = gaps.with_columns(read_at.alias("_read_at"))
     before = (
         gaps.select("_gap", "vessel_id", "start_time")
         .join(draughts.rename({"start_time": "_from", "end_time": "_to"}), on="vessel_id", how="inner")
@@ -93,17 +129,14 @@ def _draughts(gaps: pl.DataFrame, declarations: pl.DataFrame, config: DarkPortCa
         .agg(pl.col("draught_m").last().alias("draught_before_m"))
     )
     after = (
-        gaps.select("_gap", "vessel_id", "end_time")
+        gaps.select("_gap", "vessel_id", "end_time", "_read_at")
         .join(draughts.rename({"start_time": "_from", "end_time": "_to"}), on="vessel_id", how="inner")
-        .filter(
-            (pl.col("_to") >= pl.col("end_time"))
-            & (pl.col("_from") <= pl.col("end_time") + timedelta(hours=config.draught_after_h))
-        )
+        .filter((pl.col("_to") >= pl.col("end_time")) & (pl.col("_from") <= pl.col("_read_at")))
         .sort("_from")
         .group_by("_gap")
         .agg(pl.col("draught_m").last().alias("draught_after_m"))
     )
-    return gaps.join(before, on="_gap", how="left").join(after, on="_gap", how="left")
+    return gaps.join(before, on="_gap", how="left").join(after, on="_gap", how="left").drop("_read_at").sort("_gap")
 
 
 def _hidden_intervals(events: pl.DataFrame, config: DarkPortCallConfig) -> pl.DataFrame:
@@ -157,7 +190,11 @@ def _hidden_intervals(events: pl.DataFrame, config: DarkPortCallConfig) -> pl.Da
 
 
 def detect_dark_port_calls(
-    gap_events: pl.DataFrame, positions: pl.DataFrame, declarations: pl.DataFrame, config: DarkPortCallConfig
+    gap_events: pl.DataFrame,
+    positions: pl.DataFrame,
+    declarations: pl.DataFrame,
+    config: DarkPortCallConfig,
+    port_visits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``dark_port_call`` events (see the module notes).
 
@@ -167,6 +204,8 @@ def detect_dark_port_calls(
         positions: Segmented positions with ``vessel_id`` and ``sog_kn`` (for speeds).
         declarations: The ``declarations`` table (declared draughts over time).
         config: Dark port call configuration.
+        port_visits: ``port_visit`` events: a draught change declared after the vessel
+            reached its next port is that port's, not the silence's.
     """
     gaps = _hidden_intervals(gap_events, config)
     ports = _sanctioned_ports()
@@ -214,7 +253,7 @@ def detect_dark_port_calls(
         .agg(pl.all().first(), pl.col("_port").alias("reachable_ports"))
         .with_columns(pl.col("reachable_ports").list.join(", "))
     )
-    best = _draughts(best, declarations, config)
+    best = _draughts(best, declarations, config, port_visits)
     change = pl.col("draught_after_m") - pl.col("draught_before_m")
     both = pl.col("draught_before_m").is_not_null() & pl.col("draught_after_m").is_not_null()
     changed = both & (change.abs() >= config.min_draught_change_m)

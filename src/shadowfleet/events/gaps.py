@@ -31,7 +31,11 @@ detection-definitions.md`` §1.2, §1.4):
   gap spanning no whole window gets ``P = 1`` (silences under 12 h are ordinary under
   satellite coverage, Welch et al.'s first rule).
 * **Confidence** by Bayes with the prior ``prior_deliberate``:
-  ``prior / (prior + (1 - prior) · P)``.
+  ``prior / (prior + (1 - prior) · P)``. A vessel that comes back under another MMSI
+  (its transmitter was reprogrammed while silent: "static-data changes across the gap"
+  is an indicator of deliberate disabling in the sanctions advisories) divides ``P``
+  by ``identity_change_ratio``, the likelihood ratio of that change under a switch-off
+  against a reception gap.
 * **No circularity.** The model learns only from silences up to
   ``learn_max_silence_h`` (48 h): a longer one may itself be a switch-off, and letting
   switch-offs teach the model that silence is normal where they happen would hide
@@ -386,6 +390,8 @@ def _leaving(
     shrink = config.shrink_windows
     prior = config.prior_deliberate
     leave = (pl.col("_endings").fill_null(0) + shrink * pooled) / (pl.col("_windows").fill_null(0) + shrink)
+    # The vessel came back broadcasting another MMSI (the transmitter was reprogrammed).
+    changed = (pl.col("end_mmsi") != pl.col("mmsi")).fill_null(False)
     return (
         scored.join(endings, on="_cell_start", how="left")
         .join(exposure, on="_cell_start", how="left")
@@ -396,7 +402,18 @@ def _leaving(
             .otherwise(pl.col("p_silent_if_on"))
             .alias("p_silent_if_on")
         )
-        .with_columns((prior / (prior + (1 - prior) * pl.col("p_silent_if_on"))).alias("confidence"))
+        .with_columns(changed.alias("identity_changed"))
+        .with_columns(
+            (
+                prior
+                / (
+                    prior
+                    + (1 - prior)
+                    * pl.col("p_silent_if_on")
+                    / pl.when(pl.col("identity_changed")).then(config.identity_change_ratio).otherwise(1.0)
+                )
+            ).alias("confidence")
+        )
         .drop("_endings", "_windows")
     )
 
@@ -545,6 +562,7 @@ def _events(
         pl.col("_lat_next").round(5).alias("end_lat"),
         pl.col("_lon_next").round(5).alias("end_lon"),
         "end_mmsi",
+        "identity_changed",
         "open",
         pl.Series("shore_start_m", distance_to_land_m(lat0, lon0)),
         pl.Series("shore_end_m", np.where(is_open, np.nan, distance_to_land_m(lat1, lon1))),

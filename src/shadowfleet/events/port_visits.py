@@ -102,7 +102,8 @@ def _merge_returns(visits: pl.DataFrame, merge_gap_h: float) -> pl.DataFrame:
         ordered.with_columns(new.cum_sum().alias("_merged"))
         .group_by("_merged", maintain_order=True)
         .agg(
-            pl.all().exclude("start_time", "end_time", "positions", "_level").first(),
+            pl.all().exclude("start_time", "end_time", "positions", "_level", "_exited").first(),
+            pl.col("_exited").last(),
             pl.col("start_time").min(),
             pl.col("end_time").max(),
             pl.col("positions").sum(),
@@ -181,9 +182,10 @@ def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.D
             pl.coalesce("_stop_harbour", "_first_harbour").alias("_harbour"),
         )
     )
-    visits = visits.with_columns(pl.Series("_level", level[visits["_visit"].to_numpy()])).filter(
-        pl.col("_level") >= config.min_confidence_level
-    )
+    visits = visits.with_columns(
+        pl.Series("_level", level[visits["_visit"].to_numpy()]),
+        pl.Series("_exited", exited[visits["_visit"].to_numpy()]),
+    ).filter(pl.col("_level") >= config.min_confidence_level)
     table = harbours().with_row_index("_harbour").with_columns(pl.col("_harbour").cast(pl.Int64))
     named = _merge_returns(visits.join(table, on="_harbour", how="left"), config.merge_gap_h)
     events = named.select(
@@ -203,6 +205,9 @@ def detect_port_visits(positions: pl.DataFrame, config: PortVisitConfig) -> pl.D
             harbour_kind=pl.col("kind"),
             duration_h=((pl.col("end_time") - pl.col("start_time")).dt.total_seconds() / 3600).round(2),
             positions=pl.col("positions"),
+            # False: the vessel was still in port when its data ended (or it fell
+            # silent there); the visit's end is the last fix, not a departure.
+            exited=pl.col("_exited"),
         ),
     )
     return make_events(events)
