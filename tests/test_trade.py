@@ -16,6 +16,8 @@ from shadowfleet.config import Config, TradeConfig
 from shadowfleet.errors import ConfigError, InputError
 from shadowfleet.events.common import make_events
 from shadowfleet.events.draught import kept_draughts
+from shadowfleet.geo.distance import destination
+from shadowfleet.geo.gazetteer import harbours
 from shadowfleet.schemas import DECLARATIONS, IDENTITIES, conform
 from shadowfleet.store.lake import Store
 from shadowfleet.trade.cargo import cargo_from_draught, displacement_t, tpc_t_per_cm
@@ -27,6 +29,7 @@ from shadowfleet.trade.voyages import (
     cargo_operations,
     cargo_stops,
     hidden_intervals,
+    reappearances,
     vessel_hulls,
 )
 
@@ -129,7 +132,7 @@ def pipeline(
         hidden_intervals(frame),
         fixes,
     )
-    return ops, build_voyages(ops), build_shipments(ops, trade)
+    return ops, build_voyages(ops), build_shipments(ops, trade, arrivals=reappearances(frame, trade))
 
 
 def direct_run() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -254,6 +257,88 @@ def test_a_receiver_whose_donor_was_not_seen_loading_has_cargo_of_unknown_origin
     assert row["destination_country"] == "CN" and row["commodity"] == "unspecified"
 
 
+def silence(vessel: str, start_h: float, end_h: float, end_lat: float, end_lon: float) -> dict[str, Any]:
+    return {
+        "event_type": "ais_gap",
+        "subtype": "likely_deliberate",
+        "vessel_id": vessel,
+        "start_time": at(start_h),
+        "end_time": at(end_h),
+        "lat": 38.0,
+        "lon": 123.0,
+        "confidence": 1.0,
+        "details": json.dumps({"end_lat": end_lat, "end_lon": end_lon}),
+    }
+
+
+def _chinese_port(offset_m: float) -> tuple[str, float, float]:
+    """Longkou (Bohai coast) and a point ``offset_m`` north of it, out in the Bohai Sea."""
+    port = harbours().filter((pl.col("name") == "Longkou") & (pl.col("kind") == "port")).row(0, named=True)
+    lat, lon = destination(port["lat"], port["lon"], 0.0, offset_m)
+    return "LONGKOU", float(lat), float(lon)
+
+
+@pytest.mark.parametrize(("offset_m", "called_after"), [(3_000.0, False), (3_000.0, True), (60_000.0, False)])
+def test_cargo_of_unknown_size_ends_where_the_runner_reappeared_off_a_port(offset_m: float, called_after: bool) -> None:
+    # A runner silent from hour 100 to 300 (a dark call at Nampo inferred inside, the
+    # draught declared the same on both sides) reappears just off a Chinese port and
+    # sails on: it discharged during the silence.
+    name, lat, lon = _chinese_port(offset_m)
+    events = [
+        visit("R", 0, 40, "DALIAN", "CN"),
+        silence("R", 100, 300, lat, lon),
+        dark_call("R", 130, 200, "Nampo", "KP"),
+        visit("R", 400, 450, "BUSAN", "KR"),
+    ]
+    if called_after:
+        events.append(visit("R", 302, 340, name, "CN"))
+    draughts = declared("R", (-30, 6.0), (10, 3.0))
+    _, _, shipments = pipeline(events, draughts, [hull("R")])
+    kp = shipments.filter(pl.col("origin_country") == "KP").row(0, named=True)
+    assert kp["method"] == "load_factor"
+    if offset_m > 10_000:  # far out at sea: nothing says where it went before Busan
+        assert (kp["destination_kind"], kp["destination_country"]) == ("port_visit", "KR")
+    elif called_after:  # seen calling there: the visit is the destination
+        assert (kp["destination_kind"], kp["destination_port"]) == ("port_visit", name)
+    else:
+        # The nearest gazetteer point: an anchorage of Longkou, labelled with its
+        # prefecture-level port (Yantai) by GFW.
+        assert (kp["destination_kind"], kp["destination_country"]) == ("reappearance", "CN")
+        assert kp["destination_port"].upper() in {name, "YANTAI"}
+        assert kp["discharge_end"] == at(300)
+
+
+def test_a_reappearance_off_another_countrys_port_separates_two_loadings() -> None:
+    # Two dark calls at Nampo a day apart are one loading at two berths, unless the
+    # ship reappeared off a Chinese port in between (it delivered the first cargo).
+    _, lat, lon = _chinese_port(2_000.0)
+    draughts = declared("R", (-30, 6.0), (10, 3.0))
+    first_silence = [silence("R", 100, 218, 38.3, 123.5), dark_call("R", 130, 200, "Nampo", "KP")]
+    second = [silence("R", 222, 330, 38.3, 123.5), dark_call("R", 230, 300, "Nampo", "KP")]
+    _, _, one = pipeline(first_silence + second, draughts, [hull("R")])
+    assert one.filter(pl.col("origin_country") == "KP").height == 1
+    delivered = [silence("R", 100, 218, lat, lon), dark_call("R", 130, 200, "Nampo", "KP")]
+    _, _, two = pipeline(delivered + second, draughts, [hull("R")])
+    kp = two.filter(pl.col("origin_country") == "KP").sort("load_end")
+    assert kp.height == 2
+    assert kp["destination_kind"].to_list()[0] == "reappearance"
+
+
+def test_cargo_of_unknown_size_cannot_reach_a_port_where_the_ship_came_light_and_loaded() -> None:
+    # A silence off the Chinese coast with a DPRK port within reach, the declared
+    # draught unchanged across it; then the ship, declaring its ballast draught, loads
+    # a full cargo at the next port: it had no DPRK cargo aboard.
+    events = [visit("O", 0, 48, "NINGBO", "CN"), dark_call("O", 120, 180, "Nampo", "KP")]
+    events.append(visit("O", 240, 250, "TANGSHAN", "CN"))
+    ordinary = declared("O", (-24, 9.0), (50, 4.5), (252, 9.5))
+    ops, _, shipments = pipeline(events, ordinary, [hull("O", 180.0, 30.0)])
+    assert ops["operation"].to_list() == ["discharge", "none", "load"]
+    assert shipments.filter(pl.col("origin_country") == "KP").is_empty()
+    # Arriving in ballast and leaving in ballast, it may have discharged DPRK cargo there.
+    _, _, kept = pipeline(events, declared("O", (-24, 9.0), (50, 4.5)), [hull("O", 180.0, 30.0)])
+    assert kept.filter(pl.col("origin_country") == "KP")["destination_port"].to_list() == ["TANGSHAN"]
+
+
 def test_a_vessel_that_never_updates_its_draught_gets_the_weaker_load_factor_estimate() -> None:
     events = [visit("B", 0, 30, "NAMPO", "KP"), visit("B", 50, 60, "NAMPO", "KP"), visit("B", 100, 140, "DALIAN", "CN")]
     draughts = declared("B", (-10, 4.2))
@@ -273,6 +358,13 @@ def test_a_vessel_that_never_updates_its_draught_gets_the_weaker_load_factor_est
         estimate_trade(open_end, "KP", "CN", "coal", (80.0, 100.0)).to_json()["arrived_not_discharged"]["voyages"] == 1
     )
     assert build_shipments(ops, CONFIG.trade, data_end=at(160))["destination_kind"].to_list() == ["port_visit"]
+    # Seen leaving Dalian two hours before the data end: it was not still there.
+    left = [
+        *events[:2],
+        visit("B", 100, 140, "DALIAN", "CN", details=json.dumps({"country_iso2": "CN", "exited": True})),
+    ]
+    ops_left, _, _ = pipeline(left, draughts, [hull("B", 90.0, 14.0)])
+    assert build_shipments(ops_left, CONFIG.trade, data_end=at(142))["destination_kind"].to_list() == ["port_visit"]
     # Without a declared commodity for the origin there is no guess.
     _, _, none = pipeline(events, draughts, [hull("B", 90.0, 14.0)], TradeConfig(declared_commodities=()))
     assert none.is_empty()

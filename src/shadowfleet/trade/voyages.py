@@ -49,6 +49,7 @@ import polars as pl
 from shadowfleet.config import DraughtConfig, TradeConfig
 from shadowfleet.events.draught import kept_draughts
 from shadowfleet.geo.distance import KNOT_M_PER_S, haversine_m
+from shadowfleet.geo.gazetteer import harbours, nearest_harbour
 from shadowfleet.schemas import SHIPMENTS, VOYAGES, conform
 from shadowfleet.tracks.segment import stable_id
 from shadowfleet.trade.cargo import (
@@ -86,7 +87,80 @@ _STOP_COLUMNS: Final = (
     "lat",
     "lon",
     "partner_vessel_id",
+    "open_end",
 )
+
+
+def reappearances(events: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
+    """Deliberate silences that ended in a port's approaches, as places cargo can leave a ship.
+
+    A runner that sailed dark from a loading and switched on again just off a port it
+    then did not call at (no port visit within ``arrival_grace_h``) discharged during
+    the silence: the port is where the cargo of unknown size it carried ended.
+
+    Args:
+        events: The ``events`` table.
+        config: Trade configuration (``reappearance_port_km``, ``arrival_grace_h``).
+
+    Returns:
+        Stop rows (:func:`cargo_stops` columns, ``kind`` ``reappearance``, start and end
+        at the silence's end, the gap's event id, the port's name and country).
+    """
+    gaps = events.filter(
+        (pl.col("event_type") == "ais_gap")
+        & (pl.col("subtype") == "likely_deliberate")
+        & pl.col("end_time").is_not_null()
+    ).select(
+        pl.col("vessel_id").cast(pl.String),
+        "event_id",
+        "end_time",
+        "confidence",
+        _json_field("end_lat").cast(pl.Float64).alias("_lat"),
+        _json_field("end_lon").cast(pl.Float64).alias("_lon"),
+    )
+    gaps = gaps.drop_nulls(["vessel_id", "_lat", "_lon"])
+    distance_m, row = nearest_harbour(
+        gaps["_lat"].to_numpy(), gaps["_lon"].to_numpy(), max_m=config.reappearance_port_km * 1000.0
+    )
+    near = gaps.with_columns(pl.Series("_harbour", row)).filter(pl.Series(np.isfinite(distance_m)))
+    places = (
+        harbours()
+        .with_row_index("_harbour")
+        .select(pl.col("_harbour").cast(pl.Int64), pl.col("name").alias("port_name"), "country_iso2")
+    )
+    near = near.join(places, on="_harbour", how="inner")
+    grace = pl.duration(seconds=round(config.arrival_grace_h * 3600))
+    called = (
+        near.select("vessel_id", "event_id", "end_time")
+        .join(
+            events.filter(pl.col("event_type") == "port_visit").select(
+                pl.col("vessel_id").cast(pl.String), pl.col("start_time").alias("_vs"), pl.col("end_time").alias("_ve")
+            ),
+            on="vessel_id",
+        )
+        .filter((pl.col("_vs") <= pl.col("end_time") + grace) & (pl.col("_ve") >= pl.col("end_time")))
+        .select("vessel_id", "event_id")
+        .unique()
+    )
+    return (
+        near.join(called, on=["vessel_id", "event_id"], how="anti")
+        .select(
+            "vessel_id",
+            pl.lit("reappearance").alias("kind"),
+            "event_id",
+            pl.col("end_time").alias("start_time"),
+            "end_time",
+            "confidence",
+            "port_name",
+            "country_iso2",
+            pl.col("_lat").alias("lat"),
+            pl.col("_lon").alias("lon"),
+            pl.lit(None, pl.String).alias("partner_vessel_id"),
+            # Seen leaving or not, nothing says the cargo work there was over.
+            pl.lit(True).alias("open_end"),
+        )
+        .sort("vessel_id", "start_time")
+    )
 
 
 def _json_field(name: str) -> pl.Expr:
@@ -104,13 +178,22 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
 
     Returns:
         ``vessel_id, kind, event_id, start_time, end_time, confidence, port_name,
-        country_iso2, lat, lon, partner_vessel_id`` sorted by vessel and start, without
-        stops overlapping a more specific one.
+        country_iso2, lat, lon, partner_vessel_id, open_end`` sorted by vessel and
+        start, without stops overlapping a more specific one. ``open_end``: the stop's
+        end is its last fix, not a departure (a port visit the vessel was never seen
+        leaving).
     """
     ev = events.with_columns(pl.col("vessel_id").cast(pl.String), pl.col("other_vessel_id").cast(pl.String))
     no_text = pl.lit(None, pl.String)
 
-    def stop(frame: pl.DataFrame, kind: pl.Expr, port: pl.Expr, country: pl.Expr, partner: pl.Expr) -> pl.DataFrame:
+    def stop(
+        frame: pl.DataFrame,
+        kind: pl.Expr,
+        port: pl.Expr,
+        country: pl.Expr,
+        partner: pl.Expr,
+        open_end: pl.Expr | None = None,
+    ) -> pl.DataFrame:
         return frame.select(
             "vessel_id",
             kind.alias("kind"),
@@ -123,6 +206,7 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
             port.alias("port_name"),
             country.alias("country_iso2"),
             partner.alias("partner_vessel_id"),
+            (pl.lit(False) if open_end is None else open_end).alias("open_end"),
         )
 
     of_type = pl.col("event_type")
@@ -132,6 +216,8 @@ def cargo_stops(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("port_name"),
         _json_field("country_iso2"),
         no_text,
+        # Stores written before visits recorded their exit: any visit may be open.
+        _json_field("exited").fill_null("false") != "true",
     )
     dark_calls = stop(
         ev.filter(of_type == "dark_port_call"),
@@ -315,6 +401,7 @@ def cargo_operations(
         The stops with ``draught_before_m, draught_after_m, operation`` (``load``,
         ``discharge``, ``none``, ``unknown``), ``tonnes_low/mid/high`` (positive, of a
         load or discharge measured from draught), ``draught_usable``, ``laden_after``,
+        ``arrived_light`` (declared draught on arrival at or below the laden line),
         the hull and the vessel's draught range.
     """
     grace_s = config.arrival_grace_h * 3600.0
@@ -360,7 +447,7 @@ def cargo_operations(
         .otherwise(pl.lit("none"))
         .alias("operation"),
         pl.when(usable).then(pl.col("draught_after_m") > laden_line).alias("laden_after"),
-        pl.when(usable).then(pl.col("draught_before_m") <= laden_line).alias("_from_ballast"),
+        pl.when(usable).then(pl.col("draught_before_m") <= laden_line).alias("arrived_light"),
     ).sort("vessel_id", "start_time")
     ops = _draught_tonnes(ops, config)
     return _pair_dark_transfers(ops, hidden, fixes, config)
@@ -395,7 +482,7 @@ def _draught_tonnes(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
         lo, mi, hi = np.where(loads, lo, -hi), np.abs(mi), np.where(loads, hi, -lo)
         # A loading from ballast: the laden-condition cargo is the upper end (ballast
         # pumped out while loading hides from the two-draught difference).
-        from_ballast = sub["_from_ballast"].fill_null(False).to_numpy() & loads
+        from_ballast = sub["arrived_light"].fill_null(False).to_numpy() & loads
         if from_ballast.any():
             lightship = np.where(
                 np.floor_divide(np.nan_to_num(sub["ship_type"].to_numpy().astype(np.float64), nan=0.0), 10) == 8,
@@ -410,7 +497,7 @@ def _draught_tonnes(ops: pl.DataFrame, config: TradeConfig) -> pl.DataFrame:
         pl.Series("tonnes_low", low).fill_nan(None),
         pl.Series("tonnes_mid", mid).fill_nan(None),
         pl.Series("tonnes_high", high).fill_nan(None),
-    ).drop("_from_ballast", "_after_at", "_arrival_at", "_next_arrival_at")
+    ).drop("_after_at", "_arrival_at", "_next_arrival_at")
 
 
 def _stable_id(prefix: str, *columns: str) -> pl.Expr:
@@ -479,6 +566,8 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
         pl.col("tonnes_low").alias("_sink_low"),
         pl.col("tonnes_mid").alias("_sink_mid"),
         pl.col("tonnes_high").alias("_sink_high"),
+        pl.col("open_end").alias("_sink_open"),
+        (pl.col("arrived_light") & pl.col("laden_after")).fill_null(False).alias("_sink_came_light_left_laden"),
     ).sort("_sink_start")
     received = ops.filter(pl.col("transfer_key").is_not_null()).select(
         pl.col("vessel_id").alias("_partner"),
@@ -535,15 +624,22 @@ def _follow(starts: pl.DataFrame, ops: pl.DataFrame, sinks: pl.DataFrame) -> pl.
     return pl.concat(done, how="diagonal_relaxed")
 
 
-def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime | None = None) -> pl.DataFrame:
+def build_shipments(
+    ops: pl.DataFrame,
+    config: TradeConfig,
+    data_end: datetime | None = None,
+    arrivals: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Every loading followed to its discharge (:data:`shadowfleet.schemas.SHIPMENTS`).
 
     Args:
         ops: From :func:`cargo_operations`.
         config: Trade configuration (declared commodities, load factor, hull shares).
         data_end: The last time in the data: cargo of unknown size whose ship reached
-            its destination but was still there (within ``open_stop_margin_h``) when the
-            data end was not seen discharged (``destination_kind`` ``arrived``).
+            its destination and was never seen leaving it before the data ended (a
+            stop with an open end, within ``open_stop_margin_h`` of the end) was not
+            seen discharged (``destination_kind`` ``arrived``).
+        arrivals: :func:`reappearances`, where cargo of unknown size can end.
     """
     commodities = config.commodity_of()
     declared = list(commodities)
@@ -569,8 +665,15 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
     )
     # Calls at the origin's ports in a row, each beginning within `multi_port_loading_h`
     # of the last one's end, are one loading made at several berths (the last stands).
+    # A reappearance off another country's port between two calls separates them.
+    places_in_order = pl.concat(
+        [ops.select("vessel_id", "start_time", "country_iso2", "kind")]
+        + ([] if arrivals is None else [arrivals.select("vessel_id", "start_time", "country_iso2", "kind")])
+    )
     following = (
-        ops.select("vessel_id", "start_time", pl.col("country_iso2").alias("_c"), pl.col("kind").alias("_k"))
+        places_in_order.select(
+            "vessel_id", "start_time", pl.col("country_iso2").alias("_c"), pl.col("kind").alias("_k")
+        )
         .sort("vessel_id", "start_time")
         .with_columns(
             pl.col("_c").shift(-1).over("vessel_id").alias("_next_c"),
@@ -606,7 +709,7 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
         "method",
         pl.col("country_iso2").alias("origin_country"),
     )
-    sinks = _sinks(ops, declared)
+    sinks = _sinks(ops, declared, arrivals)
     followed = _follow(starts, ops, sinks)
     # Loads at transfers no followed cargo arrived in: cargo of unknown origin.
     arrived = followed.select(
@@ -643,6 +746,11 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
         pl.col("partner_vessel_id").alias("origin_partner"),
         pl.col("confidence").alias("origin_confidence"),
     )
+    # Cargo of unknown size cannot have been aboard a ship that reached the port it was
+    # followed to light (declared draught at or below its laden line, from a crew that
+    # updates it) and left it laden: it had room for a whole cargo there.
+    contradicted = (pl.col("method") == "load_factor") & pl.col("_sink_came_light_left_laden").fill_null(False)
+    followed = followed.filter(~contradicted)
     shipments = followed.join(origin, on="shipment_id", how="left")
     # The discharge measurement where nothing upstream was measured.
     use_sink = (pl.col("tonnes_mid").is_null() | (pl.col("method") == "load_factor")) & (
@@ -678,6 +786,7 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
         pl.col("_sink_event").alias("destination_event_id"),
         pl.col("_sink_start").alias("discharge_start"),
         pl.col("_sink_end").alias("discharge_end"),
+        "_sink_open",
         "tonnes_low",
         "tonnes_mid",
         "tonnes_high",
@@ -693,6 +802,7 @@ def build_shipments(ops: pl.DataFrame, config: TradeConfig, data_end: datetime |
         open_after = data_end - timedelta(hours=config.open_stop_margin_h)
         still_there = (
             (pl.col("method") == "load_factor")
+            & pl.col("_sink_open").fill_null(False)
             & pl.col("discharge_end").is_not_null()
             & (pl.col("discharge_end") >= pl.lit(open_after, dtype=pl.Datetime("us", "UTC")))
         )
@@ -874,12 +984,14 @@ def vessel_fixes(positions: pl.DataFrame, identities: pl.DataFrame) -> pl.DataFr
     )
 
 
-def _sinks(ops: pl.DataFrame, origins: list[str]) -> pl.DataFrame:
+def _sinks(ops: pl.DataFrame, origins: list[str], arrivals: pl.DataFrame | None = None) -> pl.DataFrame:
     """Where cargo leaves a ship, in two sets.
 
     ``measured`` (cargo whose loading the draught showed): a discharge, or an encounter
     in which the other vessel loaded. ``blind`` (cargo of unknown size): the next
-    encounter, discharge, or call at a port outside the declared origins.
+    encounter, discharge, or call at a port outside the declared origins, including a
+    reappearance off such a port after a deliberate silence (``arrivals``, from
+    :func:`reappearances`).
     """
     partner_loaded = ops.filter(pl.col("transfer_key").is_not_null() & (pl.col("operation") == "load")).select(
         pl.col("partner_vessel_id").alias("vessel_id"), "transfer_key", pl.lit(True).alias("_partner_loaded")
@@ -893,12 +1005,23 @@ def _sinks(ops: pl.DataFrame, origins: list[str]) -> pl.DataFrame:
         | (pl.col("operation") == "discharge")
         | (pl.col("kind").is_in(["port_visit", "dark_port_call"]) & ~pl.col("country_iso2").is_in(origins))
     )
+    if arrivals is not None and not arrivals.is_empty():
+        blind = pl.concat(
+            [
+                blind,
+                arrivals.filter(~pl.col("country_iso2").is_in(origins)).with_columns(
+                    pl.lit(False).alias("_partner_loaded")
+                ),
+            ],
+            how="diagonal_relaxed",
+        )
     return (
         pl.concat(
             [
                 measured.with_columns(pl.lit("measured").alias("sink_set")),
                 blind.with_columns(pl.lit("blind").alias("sink_set")),
-            ]
+            ],
+            how="diagonal_relaxed",
         )
         .drop("_partner_loaded")
         .sort("vessel_id", "start_time")
@@ -1000,4 +1123,5 @@ def trade_tables(
         hidden_intervals(events),
         vessel_fixes(positions, identities) if positions is not None else None,
     )
-    return build_voyages(operations), build_shipments(operations, trade, data_end), hulls
+    shipments = build_shipments(operations, trade, data_end, reappearances(events, trade))
+    return build_voyages(operations), shipments, hulls
