@@ -29,12 +29,14 @@ discharge). For origins with a declared commodity (``[trade] declared_commoditie
 a call at one of the country's ports by a vessel that never updated its draught is a
 loading of unknown size, estimated as a load factor × the hull's deadweight (method
 ``load_factor``, weaker evidence), and ends at the next encounter or port call in
-another country. A registry (IMO, deadweight, TPC, design draught) replaces the
+another country, or off the port where the ship switched on again after a deliberate
+silence (:func:`reappearances`); it is dropped when the ship reached that port light
+and left it laden (it had room for a whole cargo there). A registry (IMO, deadweight, TPC, design draught) replaces the
 estimated hull where it knows the vessel.
 
 Known limits: a loading split between several receivers follows the first; cargo
-loaded before the data begins has no origin; a discharge during a silence with no
-call inferred has no destination (``unknown``).
+loaded before the data begins has no origin; a discharge during a silence whose ship
+reappeared away from any port has no destination.
 """
 
 from __future__ import annotations
