@@ -8,13 +8,13 @@ summary.
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
@@ -642,41 +642,98 @@ def show_config(config: ConfigOption = None) -> None:
         raise _fail(exc) from exc
 
 
+def _serve(application: Any, host: str, port: int, token: str | None) -> None:
+    import uvicorn
+
+    address = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
+    console.print(f"[bold]shadowfleet[/] serving at [link={address}]{address}[/]  (API docs: {address}docs)")
+    if token:
+        console.print(f"writes enabled: open {address}?token={token} to use them in the browser")
+    else:
+        console.print("read-only: start with --token (or SHADOWFLEET_API_TOKEN) to allow watch-lists, notes and cases")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        errors.print(f"[yellow]warning:[/] listening on {host}: anyone who can reach this machine can read the store")
+    console.print("Ctrl-C stops the server.")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+HostOption = Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")]
+PortOption = Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(envvar="SHADOWFLEET_API_TOKEN", help="API token that writes (watch-list, notes, cases) need."),
+]
+
+
 @app.command()
-def demo(
-    store: Annotated[Path, typer.Option("--store", "-s", help="Store directory to create.")] = Path("shadowfleet-demo"),
+def serve(
+    store: StoreOption,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    token: TokenOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Ingest the bundled real AIS samples (Danish, Norwegian and US feeds), build tracks and events, summarise."""
-    samples = resources.files("shadowfleet") / "data" / "samples"
-    inputs = sorted(Path(str(p)) for p in samples.iterdir() if p.name != "README.md")
+    """Serve the web application and the HTTP API over a store."""
+    from shadowfleet.api.app import create_app
+
     try:
-        handle = Store(store, create=True)
-        run_ingest(handle, inputs, Config(), IngestOptions(), quiet=False)
-        connection = catalog.connect(handle)
-        overview = catalog.fetch(
-            connection,
-            """
-            SELECT receiver_class, transponder_class, count(*) AS positions, count(DISTINCT mmsi) AS vessels,
-                   min(timestamp) AS first, max(timestamp) AS last
-            FROM positions GROUP BY ALL ORDER BY positions DESC
-            """,
-        )
-        print_frame(overview, title="Positions in the store")
-        listed = catalog.fetch(
-            connection,
-            """
-            SELECT mmsi, imo, name, call_sign, ship_type, length_m, beam_m, draught_m, sum(n_reports) AS reports
-            FROM statics WHERE imo = 9323340 GROUP BY ALL
-            """,
-        )
-        print_frame(listed, title="TARGALE (IMO 9323340), EU-designated later as 'Tranquil Sea'")
-        connection.close()
-        started = time.perf_counter()
-        summary = run_detect(handle, Config())
-        print_detect_summary(summary, time.perf_counter() - started)
+        settings = load_config(config)
+        application = create_app(store, token=token, config=settings)
     except ShadowfleetError as exc:
         raise _fail(exc) from exc
-    console.print(f'Store written to {store}/. Try: shadowfleet query --store {store} "SELECT * FROM rejects LIMIT 10"')
+    _serve(application, host, port, token)
+
+
+@app.command()
+def demo(
+    store: Annotated[Path, typer.Option("--store", "-s", help="Store directory (created; reused when built).")] = Path(
+        "shadowfleet-demo"
+    ),
+    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 1,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (scenario default: 30).")] = None,
+    vessels: Annotated[int | None, typer.Option(help="Vessels to simulate (scenario default: 150).")] = None,
+    rebuild: Annotated[bool, typer.Option(help="Rebuild the store even when it is already built.")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the store and stop.")] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    token: TokenOption = None,
+) -> None:
+    """Simulate the DPRK coal case, run the whole pipeline with the UN 1718 list, and serve the result."""
+    from shadowfleet.api.app import create_app
+    from shadowfleet.demo import DEMO_FLOW, build_demo_store
+
+    started = time.perf_counter()
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(), console=errors, transient=True
+        ) as progress:
+            task = progress.add_task("demo", total=None)
+            built = build_demo_store(
+                store,
+                seed=seed,
+                days=days,
+                vessels=vessels,
+                rebuild=rebuild,
+                stage=lambda name: progress.update(task, description=name),
+            )
+        if built.reused:
+            console.print(f"Reusing the demo store {store}/ (--rebuild builds it again).")
+        else:
+            print_ingest_summary(built.ingest, time.perf_counter() - started)
+            if built.estimate is not None:
+                print_estimate_summary(built.estimate, time.perf_counter() - started)
+        # The demo always allows writes, with a fresh token unless one is given.
+        serve_token = token or secrets.token_urlsafe(16)
+        application = None if no_serve else create_app(store, token=serve_token)
+    except ShadowfleetError as exc:
+        raise _fail(exc) from exc
+    origin, destination, commodity, _ = DEMO_FLOW
+    console.print(
+        f"Store {store}/ ready in {time.perf_counter() - started:.1f} s: "
+        f"the {origin} → {destination} {commodity} case, screened against the UN 1718 list."
+    )
+    if application is not None:
+        _serve(application, host, port, serve_token)
 
 
 def main() -> None:

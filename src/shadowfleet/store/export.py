@@ -114,7 +114,17 @@ def export_table(store: Store, table: str, out: str | Path, where: ExportFilter 
     return written
 
 
-def _write_geojson(frame: pl.DataFrame, path: Path, table: str) -> int:
+def geojson_features(frame: pl.DataFrame, table: str, path: Path | None = None) -> pl.Series:
+    """One GeoJSON ``Feature`` (text) per located row: a Point at ``lon, lat`` with the other columns as properties.
+
+    Args:
+        frame: Rows with ``lat`` and ``lon`` columns (rows without a position are left out).
+        table: The table's name (for the error message).
+        path: The file being written (for the error message).
+
+    Raises:
+        InputError: When the table has no positions.
+    """
     if "lat" not in frame.columns or "lon" not in frame.columns:
         raise InputError(f"table {table} has no positions; export it as .csv or .parquet", path)
     located = frame.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
@@ -126,7 +136,7 @@ def _write_geojson(frame: pl.DataFrame, path: Path, table: str) -> int:
         if isinstance(dtype, pl.Datetime)
     )
     properties_json = pl.struct(properties).struct.json_encode() if properties else pl.lit("{}")
-    features = located.select(
+    return located.select(
         pl.concat_str(
             [
                 pl.lit('{"type":"Feature","geometry":{"type":"Point","coordinates":['),
@@ -139,6 +149,10 @@ def _write_geojson(frame: pl.DataFrame, path: Path, table: str) -> int:
             ]
         ).alias("feature")
     )["feature"]
+
+
+def _write_geojson(frame: pl.DataFrame, path: Path, table: str) -> int:
+    features = geojson_features(frame, table, path)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write('{"type":"FeatureCollection","features":[\n')
         for offset in range(0, features.len(), GEOJSON_BATCH_ROWS):
@@ -147,4 +161,4 @@ def _write_geojson(frame: pl.DataFrame, path: Path, table: str) -> int:
                 handle.write(",\n")
             handle.write(",\n".join(chunk.to_list()))
         handle.write("\n]}\n")
-    return located.height
+    return features.len()

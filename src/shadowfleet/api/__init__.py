@@ -1,0 +1,1 @@
+"""HTTP API and web application over a store (``shadowfleet serve``)."""
