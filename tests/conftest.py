@@ -33,3 +33,17 @@ def shared(relative: str) -> Path:
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo store (dprk-coal, 150 vessels × 10 days, UN 1718, KP→CN coal), built once per session.
+
+    Ten days of the full fleet (about 20 s) still hold KP→CN voyages, sanctioned vessels
+    and encounters; smaller fleets have too few runners.
+    """
+    from shadowfleet.demo import build_demo_store
+
+    root = tmp_path_factory.mktemp("demo") / "store"
+    build_demo_store(root, vessels=150, days=10, seed=1)
+    return root

@@ -33,7 +33,6 @@ from shadowfleet.geo import gazetteer
 from shadowfleet.store.export import geojson_features
 from shadowfleet.trade.flows import estimate_trade
 
-ARROW_STREAM: Final = "application/vnd.apache.arrow.stream"
 MAP_EVENTS_MAX: Final = 1_000_000
 """Most events one map request may ask for."""
 TRACK_GAP_H: Final = 6.0
@@ -266,7 +265,7 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         fixes = current.positions.positions(windows)
         kept = queries.simplify_track(fixes, zoom, gap_h)
         if format == "arrow":
-            return Response(queries.arrow_stream(queries.track_arrow(kept)), media_type=ARROW_STREAM)
+            return Response(queries.arrow_stream(queries.track_arrow(kept)), media_type=queries.ARROW_MEDIA_TYPE)
         return {
             "type": "FeatureCollection",
             "features": queries.track_geojson(kept, vessel_id),
@@ -348,10 +347,14 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         current: Data, where: Filter, limit: Annotated[int, Query(ge=1, le=MAP_EVENTS_MAX)] = 200_000
     ) -> Response:
         """Located events for the map as an Arrow IPC stream (see docs/api.md for the columns)."""
-        chosen = queries.filter_events(current.events, where)
+        chosen = queries.filter_events(current.events, where).filter(
+            pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
+        )
         table = queries.map_events_arrow(chosen.head(limit))
         return Response(
-            queries.arrow_stream(table), media_type=ARROW_STREAM, headers={"X-Total-Count": str(chosen.height)}
+            queries.arrow_stream(table),
+            media_type=queries.ARROW_MEDIA_TYPE,
+            headers={"X-Total-Count": str(chosen.height)},
         )
 
     # --- places -------------------------------------------------------------------------------

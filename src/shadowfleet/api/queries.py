@@ -38,6 +38,9 @@ EVENT_TYPES: Final[tuple[str, ...]] = (
 )
 """The fixed ``event_type`` vocabulary (DESIGN §3), in the order of ``event_type_code``."""
 
+ARROW_MEDIA_TYPE: Final = "application/vnd.apache.arrow.stream"
+"""The IANA media type of an Arrow IPC stream."""
+
 MAP_TILE_PX: Final = 512
 """MapLibre's tile size: at zoom z the world is 512·2^z pixels wide."""
 
@@ -67,7 +70,7 @@ def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     for name, dtype in frame.schema.items():
         column = pl.col(name)
         if isinstance(dtype, pl.Datetime):
-            columns.append(column.dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").str.replace(r"\.000000Z$", "Z"))
+            columns.append(column.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").str.replace(r"\.000000Z$", "Z"))
         elif dtype == pl.Date:
             columns.append(column.dt.strftime("%Y-%m-%d"))
         elif dtype.is_float():
@@ -423,10 +426,10 @@ def simplify_track(positions: pl.DataFrame, zoom: float, gap_h: float) -> pl.Dat
         (mercator_y_deg / tolerance).floor().cast(pl.Int64).alias("_y"),
     )
     moved = (pl.col("_x") != pl.col("_x").shift(1)) | (pl.col("_y") != pl.col("_y").shift(1))
-    index = pl.int_range(pl.len())
-    first = index == index.min().over("stretch")
-    last = index == index.max().over("stretch")
-    return framed.filter(moved.fill_null(True) | first | last).drop("_x", "_y")
+    row = pl.col("_row")
+    first = row == row.min().over("stretch")
+    last = row == row.max().over("stretch")
+    return framed.with_row_index("_row").filter(moved.fill_null(True) | first | last).drop("_row", "_x", "_y")
 
 
 def track_geojson(kept: pl.DataFrame, vessel_id: str) -> list[dict[str, Any]]:
