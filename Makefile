@@ -6,7 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+WEB := src/shadowfleet/web/index.html
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json \
+	frontend/package-lock.json frontend/tsconfig.json frontend/vite.config.ts
+
+.PHONY: demo test lint typecheck unit web bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +18,15 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
-demo: $(INSTALLED)
+# The web application: TypeScript built by Vite into the package (npm ci installs
+# exactly the versions of package-lock.json).
+$(WEB): $(FRONTEND_SOURCES)
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+	touch $(WEB)
+
+web: $(WEB)
+
+demo: $(INSTALLED) $(WEB)
 	$(BIN)/shadowfleet demo --store shadowfleet-demo
 
 test: lint typecheck unit
@@ -26,7 +38,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy --strict src
 
-unit: $(INSTALLED)
+unit: $(INSTALLED) $(WEB)
 	$(BIN)/pytest
 
 bench: $(INSTALLED)
@@ -35,6 +47,8 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/encounters.py
 	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/api.py
 
 clean:
-	rm -rf $(VENV) shadowfleet-demo benchmarks/out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) shadowfleet-demo benchmarks/out .pytest_cache .mypy_cache .ruff_cache \
+		frontend/node_modules src/shadowfleet/web
