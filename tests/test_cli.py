@@ -1,4 +1,4 @@
-"""The ``shadowfleet`` command: ingest, query, export, config, demo; exit codes."""
+"""The ``shadowfleet`` command: ingest, query, export, config; exit codes (demo and serve: test_demo_serve.py)."""
 
 from __future__ import annotations
 
@@ -136,14 +136,6 @@ def test_config_dump_and_load(tmp_path: Path) -> None:
     custom.write_text("[ingest]\nmax_fragment_gap = 7\n")
     failed = run("config", "--config", custom)
     assert failed.exit_code == 1 and "unknown key(s) max_fragment_gap" in failed.output  # type: ignore[attr-defined]
-
-
-def test_demo_ingests_the_bundled_samples(tmp_path: Path) -> None:
-    result = run("demo", "--store", tmp_path / "demo")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    assert "TARGALE" in result.output and "Positions in the store" in result.output  # type: ignore[attr-defined]
-    again = run("demo", "--store", tmp_path / "demo")
-    assert "skipped" in again.output  # type: ignore[attr-defined]
 
 
 def test_version() -> None:
