@@ -133,6 +133,7 @@ def measure(store: Path, requests: int, seed: int) -> dict[str, object]:
                 "events page": [],
                 "search": [],
                 "vessel list": [],
+                "summary": [],
             }
             points: list[int] = []
             for _ in range(requests):
@@ -170,6 +171,7 @@ def measure(store: Path, requests: int, seed: int) -> dict[str, object]:
                 if rng.random() < 0.5:
                     listing["min_score"] = rng.choice([10, 30, 60])
                 timings["vessel list"].append(_time(client, "/api/vessels", listing))
+                timings["summary"].append(_time(client, "/api/summary", {}))
             map_ms = [_time(client, "/api/map/events", {}) for _ in range(5)]
             rss = _rss_mib(server.pid)
     finally:

@@ -144,26 +144,12 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
     @app.get("/api/summary", tags=["overview"])
     def summary(current: Data) -> dict[str, Any]:
         """Counts, time span and extent of the store, and the event vocabulary."""
-        positions = current.positions.frame
         counts = current.events.group_by("event_type").len().sort("event_type")
-        bbox = None
-        if positions.height:
-            bounds = positions.select(
-                pl.col("lon").quantile(0.005).alias("min_lon"),
-                pl.col("lat").quantile(0.005).alias("min_lat"),
-                pl.col("lon").quantile(0.995).alias("max_lon"),
-                pl.col("lat").quantile(0.995).alias("max_lat"),
-            ).row(0)
-            bbox = [round(float(v), 4) for v in bounds]
-        span = queries.records(
-            positions.select(pl.col("timestamp").min().alias("time_min"), pl.col("timestamp").max().alias("time_max"))
-        )[0]
         return {
             "store": str(current.root),
-            **span,
-            "bbox": bbox,
+            **current.extent,
             "vessels": current.vessels.height,
-            "positions": positions.height,
+            "positions": current.positions.frame.height,
             "sanctioned_vessels": int(current.vessel_rows["sanctioned"].sum()),
             "events": current.events.height,
             "events_by_type": dict(zip(counts["event_type"].to_list(), counts["len"].to_list(), strict=True)),

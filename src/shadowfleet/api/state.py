@@ -14,13 +14,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from shadowfleet import schemas
-from shadowfleet.api.queries import vessel_rows
+from shadowfleet.api.queries import records, vessel_rows
 from shadowfleet.config import Config
 from shadowfleet.errors import StoreError
 from shadowfleet.store.lake import CATALOG_FILE, Store
@@ -95,6 +96,9 @@ class StoreData:
         shipments: The ``shipments`` table.
         trade_flows: The ``trade_flows`` table.
         positions: The position index.
+        extent: ``time_min``, ``time_max`` (ISO 8601) and ``bbox`` ([min_lon, min_lat,
+            max_lon, max_lat] of the central 99 % of positions, so a few false fixes
+            do not zoom the map out to the whole world; None when there are none).
         generation: The catalog's modification time (ns) when read.
     """
 
@@ -109,6 +113,7 @@ class StoreData:
     shipments: pl.DataFrame
     trade_flows: pl.DataFrame
     positions: PositionIndex
+    extent: dict[str, Any]
     generation: int
 
     @classmethod
@@ -126,6 +131,7 @@ class StoreData:
         positions = (
             store.scan("positions") if store.table_files("positions") else schemas.empty(schemas.POSITIONS).lazy()
         )
+        index = PositionIndex.build(positions)
         return cls(
             root=store.root,
             vessels=vessels,
@@ -137,9 +143,26 @@ class StoreData:
             voyages=_table(store, "voyages"),
             shipments=_table(store, "shipments"),
             trade_flows=_table(store, "trade_flows"),
-            positions=PositionIndex.build(positions),
+            positions=index,
+            extent=_extent(index.frame),
             generation=generation,
         )
+
+
+def _extent(positions: pl.DataFrame) -> dict[str, Any]:
+    span = records(
+        positions.select(pl.col("timestamp").min().alias("time_min"), pl.col("timestamp").max().alias("time_max"))
+    )[0]
+    bbox = None
+    if positions.height:
+        bounds = positions.select(
+            pl.col("lon").quantile(0.005).alias("min_lon"),
+            pl.col("lat").quantile(0.005).alias("min_lat"),
+            pl.col("lon").quantile(0.995).alias("max_lon"),
+            pl.col("lat").quantile(0.995).alias("max_lat"),
+        ).row(0)
+        bbox = [round(float(v), 4) for v in bounds]
+    return {**span, "bbox": bbox}
 
 
 def _generation(root: Path) -> int:
