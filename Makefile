@@ -1,4 +1,4 @@
-# shadowfleet: `make demo` runs the main job on the bundled data, `make test` runs the tests.
+# shadowfleet: `make demo` runs the main job (the simulated DPRK coal case, served), `make test` runs the tests.
 # Both create the virtual environment in .venv and install everything on first use.
 
 PYTHON ?= python3
