@@ -277,6 +277,8 @@ def test_events_of_a_vessel_include_those_where_it_is_the_other_party(client: Te
     other = encounters.row(0, named=True)["other_vessel_id"]
     items = client.get("/api/events", params={"vessel_id": other, "type": "encounter"}).json()["items"]
     assert encounters.row(0, named=True)["event_id"] in {e["event_id"] for e in items}
+    names = dict(table(store, "vessels").select("vessel_id", "name").iter_rows())
+    assert all(e["other_vessel_name"] == names.get(e["other_vessel_id"]) for e in items)
 
 
 def test_events_time_range_is_an_overlap(client: TestClient, store: Path) -> None:
@@ -336,6 +338,10 @@ def test_map_events_are_an_arrow_stream_of_the_filtered_events(client: TestClien
     assert stream.num_rows == events.height == int(response.headers["x-total-count"])
     types = [queries.EVENT_TYPES[code] for code in stream.column("event_type_code").to_pylist()]
     assert sorted(types) == sorted(events["event_type"].to_list())
+    by_id = dict(events.select("event_id", "subtype").iter_rows())
+    assert pa.types.is_dictionary(stream.schema.field("subtype").type)
+    subtypes = zip(stream.column("event_id").to_pylist(), stream.column("subtype").to_pylist(), strict=True)
+    assert all(subtype == by_id[event_id] for event_id, subtype in subtypes)
     assert stream.schema.field("lat").type == pa.float32()
     limited = client.get("/api/map/events", params={"type": "port_visit", "limit": 3})
     assert arrow(limited.content).num_rows == 3
@@ -380,6 +386,9 @@ def test_trade_estimate_is_the_estimate_of_the_stored_shipments(client: TestClie
     assert body["value_usd"] == pytest.approx(expected.value_usd())
     assert body["voyages"] == expected.shipments.height
     assert sum(m["tonnes"]["mid"] for m in body["by_month"]) == pytest.approx(body["tonnes"]["mid"])
+    named = table(store, "vessels").filter(pl.col("vessel_id").is_in(body["vessel_ids"]))
+    assert body["vessel_ids"] and set(body["vessel_ids"]) <= set(body["vessel_names"])
+    assert all(body["vessel_names"][v] == name for v, name in named.select("vessel_id", "name").iter_rows())
     flows = client.get("/api/trade/flows", params={"origin_country": "KP"}).json()["items"]
     assert flows and all(f["origin_country"] == "KP" for f in flows)
     assert client.get("/api/trade/estimate", params={"price_usd_per_t": "100:80"}).status_code == 400

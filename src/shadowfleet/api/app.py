@@ -224,6 +224,7 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
             "event_counts": dict(zip(counts["event_type"].to_list(), counts["len"].to_list(), strict=True)),
             "voyages": queries.records(current.voyages.filter(mine).sort("departure_time")),
             "shipments": queries.records(shipments.sort("load_end")),
+            "vessel_names": queries.vessel_names(shipments, current.vessels),
             "notes": records.notes("vessel", vessel_id),
             "watchlisted": vessel["watchlisted"],
         }
@@ -410,6 +411,8 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
             raise _bad_request("price_usd_per_t: LOW must not exceed HIGH")
         estimate = estimate_trade(current.shipments, origin_country, destination_country, commodity, band)
         answer: dict[str, Any] = _finite(estimate.to_json())
+        every = pl.concat([estimate.shipments, estimate.arrived, estimate.unknown_origin])
+        answer["vessel_names"] = queries.vessel_names(every, current.vessels)
         return answer
 
     # --- analyst records ----------------------------------------------------------------------

@@ -337,14 +337,21 @@ def filter_events(events: pl.DataFrame, where: EventFilter) -> pl.DataFrame:
 
 
 def event_rows(events: pl.DataFrame, vessel_names: pl.DataFrame) -> pl.DataFrame:
-    """Events without their details, with the vessel's name.
+    """Events without their details, with the names of the vessel and of the other vessel.
 
     Args:
         events: Events.
         vessel_names: ``vessel_id``, ``name``.
     """
-    return events.drop("details").join(
-        vessel_names.rename({"name": "vessel_name"}), on="vessel_id", how="left", maintain_order="left"
+    return (
+        events.drop("details")
+        .join(vessel_names.rename({"name": "vessel_name"}), on="vessel_id", how="left", maintain_order="left")
+        .join(
+            vessel_names.rename({"vessel_id": "other_vessel_id", "name": "other_vessel_name"}),
+            on="other_vessel_id",
+            how="left",
+            maintain_order="left",
+        )
     )
 
 
@@ -352,8 +359,9 @@ def map_events_arrow(events: pl.DataFrame) -> pa.Table:
     """The compact columnar form of events the map draws (one row per event).
 
     Columns: ``event_id``, ``event_type_code`` (uint8 index into :data:`EVENT_TYPES`),
-    ``lat``, ``lon`` (float32), ``start_s``, ``end_s`` (float64 epoch seconds, NaN when
-    open), ``confidence`` (float32, NaN when none), ``vessel_id``.
+    ``subtype`` (dictionary-encoded text), ``lat``, ``lon`` (float32), ``start_s``,
+    ``end_s`` (float64 epoch seconds, NaN when open), ``confidence`` (float32, NaN when
+    none), ``vessel_id``.
     """
     codes = pl.DataFrame({"event_type": list(EVENT_TYPES), "event_type_code": range(len(EVENT_TYPES))}).cast(
         {"event_type_code": pl.UInt8}
@@ -364,6 +372,7 @@ def map_events_arrow(events: pl.DataFrame) -> pa.Table:
         .select(
             "event_id",
             "event_type_code",
+            "subtype",
             pl.col("lat").cast(pl.Float32),
             pl.col("lon").cast(pl.Float32),
             (pl.col("start_time").dt.epoch("us") / 1e6).alias("start_s"),
@@ -378,6 +387,7 @@ def map_events_arrow(events: pl.DataFrame) -> pa.Table:
             [
                 ("event_id", pa.string()),
                 ("event_type_code", pa.uint8()),
+                ("subtype", pa.dictionary(pa.int32(), pa.string())),
                 ("lat", pa.float32()),
                 ("lon", pa.float32()),
                 ("start_s", pa.float64()),
@@ -390,6 +400,17 @@ def map_events_arrow(events: pl.DataFrame) -> pa.Table:
 
 
 # --- tracks -----------------------------------------------------------------------------------
+
+
+def vessel_names(shipments: pl.DataFrame, vessels: pl.DataFrame) -> dict[str, str | None]:
+    """Names of every vessel that loaded, carried or passed on the shipments' cargo."""
+    ids = set(shipments["loaded_by"].drop_nulls()) | set(shipments["carrier"].drop_nulls())
+    for via in shipments["via_vessels"].drop_nulls():
+        ids.update(v for v in via.split(",") if v)
+    named = vessels.filter(pl.col("vessel_id").is_in(sorted(ids))).select("vessel_id", "name")
+    names: dict[str, str | None] = dict.fromkeys(sorted(ids))
+    names.update(named.iter_rows())
+    return names
 
 
 def pixel_deg(zoom: float) -> float:
