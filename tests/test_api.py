@@ -538,3 +538,19 @@ def test_bounding_box_across_the_antimeridian() -> None:
     box = queries.BoundingBox.parse("170,-10,-170,10")
     frame = pl.DataFrame({"lon": [175.0, -175.0, 0.0], "lat": [0.0, 0.0, 0.0]})
     assert frame.filter(box.contains(pl.col("lon"), pl.col("lat")))["lon"].to_list() == [175.0, -175.0]
+
+
+def test_a_shared_mmsi_gives_each_vessel_only_its_own_fixes(client: TestClient, store: Path) -> None:
+    from shadowfleet.api.state import shared_mmsis
+
+    tracks = table(store, "tracks")
+    shared = shared_mmsis(tracks)
+    mine = tracks.filter(pl.col("mmsi").is_in(shared) & pl.col("vessel_id").is_not_null())
+    if mine.is_empty():
+        pytest.skip("no MMSI shared by overlapping tracks in this store")
+    for (vessel_id, mmsi), own in mine.group_by(["vessel_id", "mmsi"]):
+        response = client.get(f"/api/vessels/{vessel_id}/track", params={"zoom": 22, "format": "arrow"})
+        fixes = pl.from_arrow(arrow(response.content))
+        assert isinstance(fixes, pl.DataFrame)
+        # Exactly the fixes the segmenter gave this vessel's tracks on that MMSI, not the other transmitter's.
+        assert fixes.filter(pl.col("mmsi") == mmsi).height == own["n_positions"].sum()

@@ -246,8 +246,8 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
             raise _bad_request("start is after end")
         tracks = current.tracks.filter(pl.col("vessel_id") == vessel_id)
         windows = [
-            (mmsi, max(begin, start) if start else begin, min(finish, end) if end else finish)
-            for mmsi, begin, finish in tracks.select("mmsi", "start_time", "end_time").iter_rows()
+            (track_id, mmsi, max(begin, start) if start else begin, min(finish, end) if end else finish)
+            for track_id, mmsi, begin, finish in tracks.select("track_id", "mmsi", "start_time", "end_time").iter_rows()
         ]
         fixes = current.positions.positions(windows)
         kept = queries.simplify_track(fixes, zoom, gap_h)

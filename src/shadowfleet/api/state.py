@@ -3,7 +3,9 @@
 The tables an analyst browses (vessels, identities, events, matches, voyages,
 shipments, flows) are small next to the positions and are held whole. Positions are
 held as a few columns sorted by (MMSI, time) so a vessel's track is two binary
-searches per track away: about 40 bytes a position, 400 MB for 10 million. The
+searches per track away: about 40 bytes a position, 400 MB for 10 million. Where two
+transmitters share an MMSI at the same time, MMSI and time do not say whose a fix is:
+those MMSIs are segmented again at load, as ``detect`` did, and taken by track. The
 store is read again when its catalog changes (each ``detect``, ``screen`` and
 ``estimate`` rewrites it), so a running server follows the store.
 """
@@ -24,7 +26,10 @@ from shadowfleet import schemas
 from shadowfleet.api.queries import records, vessel_rows
 from shadowfleet.config import Config
 from shadowfleet.errors import StoreError
+from shadowfleet.pipeline import working_positions
 from shadowfleet.store.lake import CATALOG_FILE, Store
+from shadowfleet.tracks.clean import clean_positions
+from shadowfleet.tracks.segment import segment_positions, summarise_tracks
 
 TRACK_COLUMNS = ("mmsi", "timestamp", "lat", "lon", "sog_kn", "cog_deg")
 
@@ -35,22 +40,69 @@ def _table(store: Store, name: str) -> pl.DataFrame:
     return store.scan(name).collect()
 
 
+def shared_mmsis(tracks: pl.DataFrame) -> list[int]:
+    """MMSIs with tracks overlapping in time: two transmitters on one MMSI, or a noise burst beside a track.
+
+    Their fixes cannot be told apart by MMSI and time alone.
+    """
+    ordered = tracks.sort("mmsi", "start_time")
+    overlaps = pl.col("start_time") < pl.col("end_time").cum_max().shift(1).over("mmsi")
+    return sorted(ordered.filter(overlaps.fill_null(False))["mmsi"].unique().to_list())
+
+
+def fixes_by_track(positions: pl.LazyFrame, mmsis: list[int], config: Config) -> pl.DataFrame:
+    """The fixes of some MMSIs with the ``track_id`` each belongs to.
+
+    Segments those MMSIs again exactly as ``detect`` did (cleaning, then the
+    dead-reckoning segmenter); a track's id is its MMSI and first fix, so the ids are
+    those of the ``tracks`` table.
+    """
+    rows = working_positions(positions.filter(pl.col("mmsi").is_in(mmsis))).collect()
+    if rows.is_empty():
+        return (
+            schemas.empty(schemas.POSITIONS)
+            .select(TRACK_COLUMNS)
+            .with_columns(pl.lit(None, pl.String).alias("track_id"))
+        )
+    cleaned, _ = clean_positions(rows)
+    segmented = segment_positions(cleaned, config.tracks)
+    ids = summarise_tracks(segmented, config.tracks).select("track_number", "track_id")
+    return (
+        segmented.join(ids, on="track_number")
+        .select(*TRACK_COLUMNS, pl.col("track_id").cast(pl.String))
+        .sort("track_id", "timestamp")
+    )
+
+
 @dataclass(frozen=True)
 class PositionIndex:
-    """Positions sorted by (MMSI, time) with the MMSI column as a NumPy array for binary search."""
+    """Positions sorted by (MMSI, time) with the MMSI column as a NumPy array for binary search.
+
+    Attributes:
+        frame: ``mmsi, timestamp, lat, lon, sog_kn, cog_deg`` sorted by MMSI and time.
+        mmsi: ``frame``'s MMSIs.
+        time_us: ``frame``'s times, µs since the epoch.
+        shared: MMSIs whose fixes must be taken by track (:func:`shared_mmsis`).
+        by_track: The fixes of the ``shared`` MMSIs with their ``track_id``.
+    """
 
     frame: pl.DataFrame
     mmsi: npt.NDArray[np.int64]
     time_us: npt.NDArray[np.int64]
+    shared: frozenset[int]
+    by_track: pl.DataFrame
 
     @classmethod
-    def build(cls, positions: pl.LazyFrame) -> PositionIndex:
-        """Read and sort the position columns a track needs."""
+    def build(cls, positions: pl.LazyFrame, tracks: pl.DataFrame, config: Config) -> PositionIndex:
+        """Read and sort the position columns a track needs; segment the shared MMSIs."""
         frame = positions.select(TRACK_COLUMNS).sort("mmsi", "timestamp").collect()
+        shared = shared_mmsis(tracks)
         return cls(
             frame,
             frame["mmsi"].to_numpy(),
             frame["timestamp"].dt.epoch("us").to_numpy(),
+            frozenset(shared),
+            fixes_by_track(positions, shared, config),
         )
 
     def window(self, mmsi: int, start: datetime | None, end: datetime | None) -> tuple[int, int]:
@@ -64,10 +116,16 @@ class PositionIndex:
         high = len(times) if end is None else int(np.searchsorted(times, _epoch_us(end), side="right"))
         return first + low, first + high
 
-    def positions(self, windows: list[tuple[int, datetime, datetime]]) -> pl.DataFrame:
-        """Fixes of several (MMSI, from, to) windows, in time order without duplicates."""
+    def positions(self, windows: list[tuple[str, int, datetime, datetime]]) -> pl.DataFrame:
+        """Fixes of several tracks, each as (track id, MMSI, from, to), in time order without duplicates."""
         slices = []
-        for mmsi, start, end in windows:
+        for track_id, mmsi, start, end in windows:
+            if mmsi in self.shared:
+                own = self.by_track.filter(
+                    (pl.col("track_id") == track_id) & pl.col("timestamp").is_between(start, end)
+                )
+                slices.append(own.drop("track_id"))
+                continue
             first, last = self.window(mmsi, start, end)
             if last > first:
                 slices.append(self.frame.slice(first, last - first))
@@ -131,13 +189,14 @@ class StoreData:
         positions = (
             store.scan("positions") if store.table_files("positions") else schemas.empty(schemas.POSITIONS).lazy()
         )
-        index = PositionIndex.build(positions)
+        tracks = _table(store, "tracks")
+        index = PositionIndex.build(positions, tracks, config)
         return cls(
             root=store.root,
             vessels=vessels,
             vessel_rows=vessel_rows(vessels, identities, config.risk),
             identities=identities,
-            tracks=_table(store, "tracks"),
+            tracks=tracks,
             events=_table(store, "events"),
             sanctions_matches=_table(store, "sanctions_matches"),
             voyages=_table(store, "voyages"),
