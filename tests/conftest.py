@@ -37,13 +37,21 @@ def store_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo store (dprk-coal, 150 vessels × 10 days, UN 1718, KP→CN coal), built once per session.
+    """A demo store (dprk-coal, 60 vessels × 30 days, UN 1718, KP→CN coal), built once per session.
 
-    Ten days of the full fleet (about 20 s) still hold KP→CN voyages, sanctioned vessels
-    and encounters; smaller fleets have too few runners.
+    About 25 s. Fewer vessels or days leave too few runners: 60 × 20 days has no KP→CN
+    shipment and 40 × 10 no encounter. The API, fuzz and browser tests share it.
     """
+    import polars as pl
+
     from shadowfleet.demo import build_demo_store
 
     root = tmp_path_factory.mktemp("demo") / "store"
-    build_demo_store(root, vessels=150, days=10, seed=1)
+    build_demo_store(root, vessels=60, days=30, seed=1)
+    events = pl.read_parquet(root / "events.parquet")
+    assert pl.read_parquet(root / "sanctions_matches.parquet").height > 0, "no sanctioned vessel"
+    assert events.filter(pl.col("event_type") == "ais_gap").height > 0, "no AIS gap"
+    assert events.filter(pl.col("event_type") == "encounter").height > 0, "no encounter"
+    shipments = pl.read_parquet(root / "shipments.parquet")
+    assert shipments.filter((pl.col("origin_country") == "KP") & (pl.col("destination_country") == "CN")).height > 0
     return root

@@ -22,7 +22,7 @@ runner = CliRunner()
 
 def test_a_built_demo_store_is_reused(demo_store: Path) -> None:
     started = time.perf_counter()
-    again = build_demo_store(demo_store, vessels=150, days=10, seed=1)
+    again = build_demo_store(demo_store, vessels=60, days=30, seed=1)
     assert again.reused and time.perf_counter() - started < 5
     assert (demo_store / MARKER_FILE).is_file() and (demo_store / "_simulation" / "parameters.json").is_file()
 
@@ -30,7 +30,7 @@ def test_a_built_demo_store_is_reused(demo_store: Path) -> None:
 def test_demo_command_reuses_the_store_and_stops_with_no_serve(demo_store: Path) -> None:
     result = runner.invoke(
         app,
-        ["demo", "--store", str(demo_store), "--vessels", "150", "--days", "10", "--no-serve"],
+        ["demo", "--store", str(demo_store), "--vessels", "60", "--days", "30", "--no-serve"],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

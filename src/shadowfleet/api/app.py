@@ -277,7 +277,7 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
         if format == "csv":
             return Response(events.write_csv(), media_type="text/csv", headers=disposition)
-        features = geojson_features(events, "events")
+        features = geojson_features(events, "events", keep_unlocated=True)
         body = '{"type":"FeatureCollection","features":[' + ",".join(features.to_list()) + "]}"
         return Response(body, media_type="application/geo+json", headers=disposition)
 

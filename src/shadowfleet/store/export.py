@@ -114,20 +114,25 @@ def export_table(store: Store, table: str, out: str | Path, where: ExportFilter 
     return written
 
 
-def geojson_features(frame: pl.DataFrame, table: str, path: Path | None = None) -> pl.Series:
-    """One GeoJSON ``Feature`` (text) per located row: a Point at ``lon, lat`` with the other columns as properties.
+def geojson_features(
+    frame: pl.DataFrame, table: str, path: Path | None = None, *, keep_unlocated: bool = False
+) -> pl.Series:
+    """One GeoJSON ``Feature`` (text) per row: a Point at ``lon, lat`` with the other columns as properties.
 
     Args:
-        frame: Rows with ``lat`` and ``lon`` columns (rows without a position are left out).
+        frame: Rows with ``lat`` and ``lon`` columns.
         table: The table's name (for the error message).
         path: The file being written (for the error message).
+        keep_unlocated: Rows without a position become features with a null geometry
+            (RFC 7946 §3.2: an unlocated feature) instead of being left out.
 
     Raises:
         InputError: When the table has no positions.
     """
     if "lat" not in frame.columns or "lon" not in frame.columns:
         raise InputError(f"table {table} has no positions; export it as .csv or .parquet", path)
-    located = frame.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    has_position = pl.col("lat").is_not_null() & pl.col("lon").is_not_null()
+    located = frame if keep_unlocated else frame.filter(has_position)
     properties = [c for c in located.columns if c not in ("lat", "lon")]
     # Times as ISO 8601 text, the GeoJSON convention.
     located = located.with_columns(
@@ -136,17 +141,19 @@ def geojson_features(frame: pl.DataFrame, table: str, path: Path | None = None) 
         if isinstance(dtype, pl.Datetime)
     )
     properties_json = pl.struct(properties).struct.json_encode() if properties else pl.lit("{}")
+    point = pl.concat_str(
+        [
+            pl.lit('{"type":"Point","coordinates":['),
+            pl.col("lon").cast(pl.String),
+            pl.lit(","),
+            pl.col("lat").cast(pl.String),
+            pl.lit("]}"),
+        ]
+    )
+    geometry = pl.when(has_position).then(point).otherwise(pl.lit("null"))
     return located.select(
         pl.concat_str(
-            [
-                pl.lit('{"type":"Feature","geometry":{"type":"Point","coordinates":['),
-                pl.col("lon").cast(pl.String),
-                pl.lit(","),
-                pl.col("lat").cast(pl.String),
-                pl.lit(']},"properties":'),
-                properties_json,
-                pl.lit("}"),
-            ]
+            [pl.lit('{"type":"Feature","geometry":'), geometry, pl.lit(',"properties":'), properties_json, pl.lit("}")]
         ).alias("feature")
     )["feature"]
 
