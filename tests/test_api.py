@@ -31,7 +31,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A copy: the writes and the reload test must not change the session's demo store.
     root = tmp_path_factory.mktemp("api") / "store"
-    shutil.copytree(demo_store, root, ignore=shutil.ignore_patterns("_simulation"))
+    shutil.copytree(demo_store, root, ignore=shutil.ignore_patterns("_simulation", "analyst.sqlite*"))
     refresh_catalog(Store(root))
     return root
 

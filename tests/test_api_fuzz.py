@@ -37,7 +37,7 @@ def fuzz_operations(api_schema: schemathesis.BaseSchema, headers: dict[str, str]
 @pytest.fixture(scope="module")
 def api_schema(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
     root = tmp_path_factory.mktemp("fuzz") / "store"
-    shutil.copytree(demo_store, root, ignore=shutil.ignore_patterns("_simulation"))
+    shutil.copytree(demo_store, root, ignore=shutil.ignore_patterns("_simulation", "analyst.sqlite*"))
     refresh_catalog(Store(root))
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(root, token=TOKEN))
 

@@ -62,7 +62,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_serve_answers_on_localhost_only_and_needs_the_token_to_write(demo_store: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    shutil.copytree(demo_store, store, ignore=shutil.ignore_patterns("_simulation"))
+    shutil.copytree(demo_store, store, ignore=shutil.ignore_patterns("_simulation", "analyst.sqlite*"))
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "shadowfleet.cli", "serve", "--store", str(store), "--port", str(port)],

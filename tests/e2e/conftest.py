@@ -86,9 +86,11 @@ def web_built() -> None:
 
 
 @pytest.fixture(scope="session")
-def server(web_built: None, demo_store: Path) -> Iterator[Server]:
-    """The API (token ``e2e-token``) over the demo store."""
-    yield from _serve(demo_store)
+def server(web_built: None, demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The API (token ``e2e-token``) over a copy of the demo store (the tests write notes into theirs)."""
+    root = tmp_path_factory.mktemp("e2e") / "store"
+    shutil.copytree(demo_store, root, ignore=shutil.ignore_patterns(".lock", "analyst.sqlite*", "_simulation"))
+    yield from _serve(root)
 
 
 def synthetic_events(store: Path, n: int, seed: int = 7) -> pl.DataFrame:
