@@ -563,3 +563,71 @@ def test_a_shared_mmsi_gives_each_vessel_only_its_own_fixes(client: TestClient, 
             expected += positions.filter(window).select(pl.len()).collect().item()
         body = client.get(f"/api/vessels/{vessel_id}/track", params={"zoom": 22}).json()
         assert body["simplification"]["positions_in"] == expected, vessel_id
+
+
+# --- edge cases found in review -------------------------------------------------------------------
+
+
+def test_an_open_event_overlaps_every_later_time() -> None:
+    start = datetime(2020, 3, 1, tzinfo=UTC)
+    events = pl.DataFrame(
+        {
+            "event_id": ["Eopen", "Eclosed"],
+            "start_time": [start, start],
+            "end_time": [None, start + timedelta(hours=10)],
+        },
+        schema_overrides={"end_time": pl.Datetime("us", "UTC")},
+    )
+    later = queries.EventFilter(start=start + timedelta(days=9))
+    assert events.filter(later.expression())["event_id"].to_list() == ["Eopen"]
+    before = queries.EventFilter(end=start - timedelta(hours=1))
+    assert events.filter(before.expression()).is_empty()
+
+
+def test_search_text_of_non_ascii_digits_is_a_name_search(client: TestClient) -> None:
+    response = client.get("/api/vessels/search", params={"q": "²³¹"})
+    assert response.status_code == 200 and response.json()["results"] == []
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_times_beyond_the_calendar_in_utc_are_400(client: TestClient, store: Path, moment: str) -> None:
+    assert client.get("/api/events", params={"start": moment}).status_code == 400
+    vessel_id = risky_vessel(store)["vessel_id"]
+    assert client.get(f"/api/vessels/{vessel_id}/track", params={"start": moment}).status_code == 400
+
+
+def test_csv_export_writes_times_as_iso_utc(client: TestClient, store: Path) -> None:
+    vessel_id = risky_vessel(store)["vessel_id"]
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/vessels/{vessel_id}/events").text)))
+    assert rows and all(r["start_time"].endswith("Z") and "+" not in r["start_time"] for r in rows)
+    estimate = client.get("/api/trade/estimate", params={"price_usd_per_t": "80:100"}).json()
+    assert all(s["load_end"].endswith("Z") for s in estimate["shipments"])
+
+
+def test_watchlist_items_carry_the_vessel_row(client: TestClient, store: Path) -> None:
+    vessel_id = risky_vessel(store)["vessel_id"]
+    client.put(f"/api/watchlist/{vessel_id}", headers=AUTH)
+    item = client.get("/api/watchlist").json()["items"][0]
+    assert item["vessel"]["watchlisted"] is True
+    client.delete(f"/api/watchlist/{vessel_id}", headers=AUTH)
+
+
+def test_an_empty_token_means_read_only_and_a_non_ascii_token_is_refused(store: Path) -> None:
+    from shadowfleet.errors import ConfigError
+
+    empty = TestClient(create_app(store, token=""))
+    assert empty.get("/api/summary").json()["writes_enabled"] is False
+    assert empty.put("/api/watchlist/Vx", headers={"Authorization": "Bearer "}).status_code == 403
+    with pytest.raises(ConfigError, match="ASCII"):
+        create_app(store, token="tök")
+
+
+def test_a_case_deleted_meanwhile_is_not_recreated(store: Path) -> None:
+    from shadowfleet.api.analyst import AnalystRecords
+
+    records = AnalystRecords(store)
+    case = records.save_case("t", "", [], [])
+    assert case is not None
+    records.delete_case(case["case_id"])
+    assert records.save_case("t2", "", [], [], case_id=case["case_id"]) is None
+    assert records.case(case["case_id"]) is None

@@ -37,11 +37,32 @@ def test_demo_command_reuses_the_store_and_stops_with_no_serve(demo_store: Path)
     assert "Reusing the demo store" in result.output and "UN 1718" in result.output
 
 
-def test_demo_refuses_a_directory_that_is_not_a_store(tmp_path: Path) -> None:
-    (tmp_path / "thesis.tex").write_text("precious", encoding="utf-8")
-    with pytest.raises(StoreError, match="not a shadowfleet store"):
-        build_demo_store(tmp_path, vessels=10, days=1)
-    assert (tmp_path / "thesis.tex").read_text(encoding="utf-8") == "precious"
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"thesis.tex": "precious"},
+        {"demo.json": '{"name": "my web demo"}', "index.html": "<p>mine</p>"},  # another tool's demo.json
+        {"catalog.duckdb": "", "vessels.parquet": "", "report.docx": "mine"},  # a store the demo did not build
+    ],
+)
+def test_demo_refuses_a_directory_it_did_not_make(tmp_path: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(StoreError, match="not a shadowfleet demo store"):
+        build_demo_store(tmp_path, vessels=8, days=1)
+    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == files
+
+
+def test_a_rebuild_keeps_the_analyst_records_and_foreign_files(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    build_demo_store(root, vessels=8, days=1, seed=2)
+    (root / "analyst.sqlite").write_bytes(b"watch-list")
+    (root / "notes.txt").write_text("mine", encoding="utf-8")
+    rebuilt = build_demo_store(root, vessels=8, days=1, seed=2, rebuild=True)
+    assert not rebuilt.reused and rebuilt.ingest
+    assert (root / "analyst.sqlite").read_bytes() == b"watch-list"
+    assert (root / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (root / "vessels.parquet").is_file() and (root / MARKER_FILE).is_file()
 
 
 def test_serve_reports_a_missing_or_empty_store(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from shadowfleet import __version__
+from shadowfleet import __version__, schemas
 from shadowfleet.config import Config
 from shadowfleet.engines.local import EstimateSummary, run_detect, run_estimate, run_screen
 from shadowfleet.errors import StoreError
@@ -31,7 +31,8 @@ DEMO_FLOW: Final = ("KP", "CN", "coal", (80.0, 100.0))
 """The seed case's flow: DPRK coal to China at US$80–100 per tonne."""
 SIMULATION_DIR: Final = "_simulation"
 MARKER_FILE: Final = "demo.json"
-_STORE_SIGNS: Final = (MARKER_FILE, SIMULATION_DIR, CATALOG_FILE)
+_STORE_ENTRIES: Final = frozenset({CATALOG_FILE, f".{CATALOG_FILE}.tmp", "_staging", ".lock"})
+"""Entries of a store that are not tables; with the tables' files, all a rebuild removes."""
 
 Stage = Callable[[str], None]
 
@@ -80,11 +81,35 @@ def sanctions_list_path() -> Path:
 
 
 def _read_marker(root: Path) -> dict[str, object] | None:
+    """The demo marker's parameters, or None when the file is absent or not a demo marker."""
     try:
         loaded = json.loads((root / MARKER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return loaded if isinstance(loaded, dict) else None
+    if not isinstance(loaded, dict) or set(loaded) - {"building"} != set(asdict(DemoParameters())):
+        return None
+    return loaded
+
+
+def _is_store_entry(name: str) -> bool:
+    """Whether a directory entry is part of the store the demo builds (a table or the catalog)."""
+    return name in _STORE_ENTRIES or name.split(".", 1)[0] in schemas.TABLES
+
+
+def _check_demo_directory(root: Path) -> None:
+    """Refuse a directory the demo did not make: a rebuild deletes the store's tables there.
+
+    Raises:
+        StoreError: When ``root`` holds anything and no demo marker.
+    """
+    if not root.is_dir() or _read_marker(root) is not None:
+        return
+    others = sorted(child.name for child in root.iterdir() if child.name != SIMULATION_DIR)
+    if others:
+        raise StoreError(
+            f"{root}: not empty and not a shadowfleet demo store (it holds {', '.join(others[:5])}); "
+            "the demo needs a directory of its own"
+        )
 
 
 def _simulation_files(folder: Path, parameters: DemoParameters) -> list[Path]:
@@ -131,24 +156,26 @@ def build_demo_store(
         The store and what was built.
 
     Raises:
-        StoreError: When ``root`` is a non-empty directory that is not a store.
+        StoreError: When ``root`` is a non-empty directory the demo did not make.
         ShadowfleetError: From any stage (unreadable input, store errors).
     """
     root = Path(root)
     parameters = DemoParameters(seed=seed, days=days, vessels=vessels)
     if not rebuild and _read_marker(root) == asdict(parameters):
         return DemoStore(Store(root), reused=True, ingest=[], estimate=None)
-    if root.is_dir() and any(root.iterdir()) and not any((root / name).exists() for name in _STORE_SIGNS):
-        raise StoreError(f"{root}: not empty and not a shadowfleet store; the demo needs a directory of its own")
+    _check_demo_directory(root)
     root.mkdir(parents=True, exist_ok=True)
-    (root / MARKER_FILE).unlink(missing_ok=True)
+    # Marked as a demo directory before anything is written, so an interrupted
+    # build can be resumed; "building" keeps it from being reused as it is.
+    (root / MARKER_FILE).write_text(json.dumps({**asdict(parameters), "building": True}), encoding="utf-8")
     config = Config()
     stage("simulating dprk-coal")
     files = _simulation_files(root / SIMULATION_DIR, parameters)
     # The store's tables are rebuilt from the simulation: stale tables of other
-    # parameters must not survive (ingest skips sources it has already seen).
+    # parameters must not survive (ingest skips sources it has already seen). The
+    # analyst's records (analyst.sqlite) and anything else are left alone.
     for child in root.iterdir():
-        if child.name != SIMULATION_DIR:
+        if _is_store_entry(child.name):
             shutil.rmtree(child) if child.is_dir() else child.unlink()
     store = Store(root, config.store, create=True)
     stage("ingesting")

@@ -159,8 +159,8 @@ class AnalystRecords:
 
     def save_case(
         self, title: str, description: str, vessel_ids: list[str], event_ids: list[str], case_id: str | None = None
-    ) -> dict[str, Any]:
-        """Create a case, or replace the contents of an existing one."""
+    ) -> dict[str, Any] | None:
+        """Create a case, or replace the contents of an existing one (None when it no longer exists)."""
         now = _now()
         with self._connect() as connection:
             if case_id is None:
@@ -171,14 +171,14 @@ class AnalystRecords:
                     (case_id, title, description, json.dumps(vessel_ids), json.dumps(event_ids), now, now),
                 )
             else:
-                connection.execute(
+                updated = connection.execute(
                     "UPDATE cases SET title = ?, description = ?, vessel_ids = ?, event_ids = ?, updated_at = ? "
                     "WHERE case_id = ?",
                     (title, description, json.dumps(vessel_ids), json.dumps(event_ids), now, case_id),
                 )
-        saved = self.case(case_id)
-        assert saved is not None
-        return saved
+                if updated.rowcount == 0:
+                    return None
+        return self.case(case_id)
 
     def delete_case(self, case_id: str) -> bool:
         """Delete a case; False when there was none."""

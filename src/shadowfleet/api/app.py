@@ -27,7 +27,7 @@ from shadowfleet.api import queries
 from shadowfleet.api.analyst import AnalystRecords
 from shadowfleet.api.state import StoreData, StoreState
 from shadowfleet.config import Config
-from shadowfleet.errors import ShadowfleetError
+from shadowfleet.errors import ConfigError, ShadowfleetError
 from shadowfleet.events.areas import load_areas
 from shadowfleet.geo import gazetteer
 from shadowfleet.store.export import geojson_features
@@ -50,7 +50,10 @@ Country = Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01 at +14:00 is before year 1 in UTC
+        raise _bad_request(f"time out of range: {moment.isoformat()}") from exc
 
 
 def _bad_request(message: str) -> HTTPException:
@@ -101,6 +104,10 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         StoreError: When the store cannot be read or has no vessels.
     """
     settings = config or Config()
+    token = token or None  # an empty token (SHADOWFLEET_API_TOKEN= set empty) means read-only
+    if token is not None and not token.isascii():
+        # HTTP headers are Latin-1 on the wire; only ASCII compares the same on both sides.
+        raise ConfigError("the API token must be ASCII")
     state = StoreState(Path(store_root), settings)
     records = AnalystRecords(state.root)
     areas_geojson = _areas_geojson(settings)
@@ -276,7 +283,12 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         name = f"{vessel_id}-events.{format}"
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
         if format == "csv":
-            return Response(events.write_csv(), media_type="text/csv", headers=disposition)
+            iso_times = [
+                pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").str.replace(r"\.000000Z$", "Z")
+                for c, dtype in events.schema.items()
+                if isinstance(dtype, pl.Datetime)
+            ]
+            return Response(events.with_columns(iso_times).write_csv(), media_type="text/csv", headers=disposition)
         features = geojson_features(events, "events", keep_unlocated=True)
         body = '{"type":"FeatureCollection","features":[' + ",".join(features.to_list()) + "]}"
         return Response(body, media_type="application/geo+json", headers=disposition)
@@ -423,6 +435,7 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         items = records.watchlist()
         rows = current.vessel_rows.filter(pl.col("vessel_id").is_in([i["vessel_id"] for i in items]))
         by_id = {row["vessel_id"]: row for row in queries.records(rows)}
+        _with_watch(list(by_id.values()), {item["vessel_id"] for item in items})
         return {"items": [{**item, "vessel": by_id.get(item["vessel_id"])} for item in items]}
 
     @app.put("/api/watchlist/{vessel_id}", tags=["analyst"])
@@ -487,7 +500,9 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
     def create_case(current: Data, _: Writer, body: CaseRequest) -> dict[str, Any]:
         """Save a new case."""
         check_case(current, body)
-        return records.save_case(body.title, body.description, body.vessel_ids, body.event_ids)
+        created = records.save_case(body.title, body.description, body.vessel_ids, body.event_ids)
+        assert created is not None  # a new case cannot have vanished
+        return created
 
     @app.put("/api/cases/{case_id}", tags=["analyst"])
     def update_case(current: Data, _: Writer, case_id: PathId, body: CaseRequest) -> dict[str, Any]:
@@ -495,7 +510,10 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         if records.case(case_id) is None:
             raise _not_found(f"case {case_id}")
         check_case(current, body)
-        return records.save_case(body.title, body.description, body.vessel_ids, body.event_ids, case_id)
+        saved = records.save_case(body.title, body.description, body.vessel_ids, body.event_ids, case_id)
+        if saved is None:  # deleted meanwhile
+            raise _not_found(f"case {case_id}")
+        return saved
 
     @app.delete("/api/cases/{case_id}", tags=["analyst"], status_code=204)
     def delete_case(_: Writer, case_id: PathId) -> Response:

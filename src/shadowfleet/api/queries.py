@@ -172,6 +172,8 @@ def search_vessels(rows: pl.DataFrame, identities: pl.DataFrame, query: str, lim
         ``rows`` columns plus ``matched_on``, ``matched_value``, ``match_score`` (0–100).
     """
     text = query.strip()
+    # ASCII digits only: str.isdigit() accepts superscripts and other scripts' digits.
+    numeric = text.isascii() and text.isdigit()
     hits: list[pl.DataFrame] = []
     schema = {
         "vessel_id": pl.String(),
@@ -179,10 +181,10 @@ def search_vessels(rows: pl.DataFrame, identities: pl.DataFrame, query: str, lim
         "matched_value": pl.String(),
         "match_score": pl.Float64(),
     }
-    if text.isdigit():
+    if numeric:
         number = int(text)
-        for column, digits in (("mmsi", 9), ("imo", 7)):
-            exact = identities.filter(pl.col(column) == number) if len(text) == digits else identities.clear()
+        for column, width in (("mmsi", 9), ("imo", 7)):
+            exact = identities.filter(pl.col(column) == number) if len(text) == width else identities.clear()
             prefix = identities.filter(pl.col(column).cast(pl.String).str.starts_with(text)) if len(text) >= 3 else None
             for found, score in ((exact, 100.0), (prefix, 80.0)):
                 if found is not None and found.height:
@@ -195,7 +197,7 @@ def search_vessels(rows: pl.DataFrame, identities: pl.DataFrame, query: str, lim
                         )
                     )
     imo = _IMO_TEXT.match(text)
-    if imo and not text.isdigit():
+    if imo and not numeric:
         hits.append(
             identities.filter(pl.col("imo") == int(imo.group(1))).select(
                 "vessel_id",
@@ -214,7 +216,7 @@ def search_vessels(rows: pl.DataFrame, identities: pl.DataFrame, query: str, lim
             )
         )
         names = identities.select("vessel_id", "name").drop_nulls().unique()
-        if names.height and not text.isdigit():
+        if names.height and not numeric:
             scored = process.cdist(
                 [text], names["name"].to_list(), scorer=fuzz.WRatio, processor=utils.default_process, workers=1
             )[0]
@@ -291,7 +293,7 @@ class EventFilter:
         types: Event types (any of).
         subtypes: Subtypes (any of).
         start: Events ending at or after this time.
-        end: Events starting at or before this time.
+        end: Events starting at or before this time (open events have no end).
         bbox: Events located in this box.
         vessel_id: Events of this vessel, as the vessel or the other party.
         mmsi: Events of this MMSI, as the vessel or the other party.
@@ -315,7 +317,8 @@ class EventFilter:
         if self.subtypes:
             predicate &= pl.col("subtype").is_in(list(self.subtypes))
         if self.start is not None:
-            predicate &= pl.coalesce("end_time", "start_time") >= self.start
+            # An open event (no end: still going when the data end) overlaps every later time.
+            predicate &= pl.col("end_time").is_null() | (pl.col("end_time") >= self.start)
         if self.end is not None:
             predicate &= pl.col("start_time") <= self.end
         if self.bbox is not None:

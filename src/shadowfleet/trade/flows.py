@@ -208,8 +208,9 @@ def _median(values: pl.Series) -> float | None:
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    # Times in UTC as ISO 8601 with "Z", as everywhere else shadowfleet writes JSON.
     return [
-        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+        {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
         for row in frame.iter_rows(named=True)
     ]
 
