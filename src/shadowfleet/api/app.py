@@ -283,11 +283,7 @@ def create_app(store_root: str | Path, *, token: str | None = None, config: Conf
         name = f"{vessel_id}-events.{format}"
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
         if format == "csv":
-            iso_times = [
-                pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").str.replace(r"\.000000Z$", "Z")
-                for c, dtype in events.schema.items()
-                if isinstance(dtype, pl.Datetime)
-            ]
+            iso_times = [queries.iso_utc(pl.col(c)) for c, t in events.schema.items() if isinstance(t, pl.Datetime)]
             return Response(events.with_columns(iso_times).write_csv(), media_type="text/csv", headers=disposition)
         features = geojson_features(events, "events", keep_unlocated=True)
         body = '{"type":"FeatureCollection","features":[' + ",".join(features.to_list()) + "]}"

@@ -64,13 +64,18 @@ VESSEL_ROW_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 
+def iso_utc(column: pl.Expr) -> pl.Expr:
+    """UTC times as ISO 8601 text ending in ``Z``, with microseconds only when there are some."""
+    return column.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").str.replace(r"\.000000Z$", "Z")
+
+
 def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: times as ISO 8601 UTC (``...Z``), NaN as null, dates as ``YYYY-MM-DD``."""
     columns: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
         if isinstance(dtype, pl.Datetime):
-            columns.append(column.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").str.replace(r"\.000000Z$", "Z"))
+            columns.append(iso_utc(column))
         elif dtype == pl.Date:
             columns.append(column.dt.strftime("%Y-%m-%d"))
         elif dtype.is_float():
